@@ -1,0 +1,35 @@
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def run_cli(script, *flags, cwd, timeout=300):
+    """Run an algorithm file as a user would, in `cwd` (so its runs/ folder lands there)."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, flags)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def only_run_dir(cwd):
+    run_dirs = glob.glob(os.path.join(cwd, "runs", "*"))
+    assert len(run_dirs) == 1, run_dirs
+    return run_dirs[0]
+
+
+def read_scalars(run_dir):
+    """{tag: [(step, value), ...]} from a run's TensorBoard event file."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(run_dir, size_guidance={"scalars": 0})
+    acc.Reload()
+    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+
+
+@pytest.fixture
+def cli():
+    return run_cli

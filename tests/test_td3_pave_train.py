@@ -1,0 +1,199 @@
+"""td3_pave.py end to end: golden-value regression, determinism, smoke runs, checkpoints, bad input.
+
+Golden values: tests/golden/td3_pave.json. After an intended change of the numbers, regenerate with
+    UPDATE_GOLDEN=1 python -m pytest tests/test_td3_pave_train.py -k golden
+and say why in the commit message.
+"""
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import td3_pave
+from conftest import ROOT, only_run_dir, read_scalars, run_cli
+
+GOLDEN = os.path.join(ROOT, "tests", "golden", "td3_pave.json")
+SHORT = ["--env-id", "Pendulum-v1", "--total-timesteps", 2000, "--learning-starts", 500, "--batch-size", 64,
+         "--hidden-sizes", 64, 64, "--gamma", 0.98, "--seed", 1]
+CONFIGS = {"pave": ["--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
+           "td3": ["--lambda1", 0, "--lambda2", 0, "--lambda3", 0]}
+
+
+def train(tmp_path_factory, name):
+    cwd = tmp_path_factory.mktemp(name)
+    result = run_cli("td3_pave.py", *SHORT, *CONFIGS[name], cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return only_run_dir(cwd)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return {name: train(tmp_path_factory, name) for name in CONFIGS}
+
+
+def summary(run_dir):
+    """What the regression pins: every logged scalar but SPS, as (count, last value), and all returns."""
+    scalars = read_scalars(run_dir)
+    out = {tag: [len(points), points[-1][1]] for tag, points in scalars.items() if tag != "charts/SPS"}
+    out["episodic_returns"] = [v for _, v in scalars["charts/episodic_return"]]
+    return out
+
+
+def test_golden_values(runs):
+    got = {name: summary(run_dir) for name, run_dir in runs.items()}
+    if os.environ.get("UPDATE_GOLDEN"):
+        os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
+        with open(GOLDEN, "w") as f:
+            json.dump(got, f, indent=1, sort_keys=True)
+        pytest.skip("golden values regenerated")
+    with open(GOLDEN) as f:
+        want = json.load(f)
+    assert set(got) == set(want)
+    for name in want:
+        assert set(got[name]) == set(want[name]), name
+        for tag in want[name]:
+            np.testing.assert_allclose(got[name][tag], want[name][tag], rtol=1e-4, atol=1e-6, err_msg=f"{name} {tag}")
+    assert {"losses/mpr", "losses/vfc", "losses/curv"} <= set(got["pave"])
+    assert not {"losses/mpr", "losses/vfc", "losses/curv"} & set(got["td3"])  # plain TD3 computes none
+
+
+def test_same_seed_gives_identical_scalars(runs, tmp_path_factory):
+    first = read_scalars(runs["pave"])
+    second = read_scalars(train(tmp_path_factory, "pave"))
+    first.pop("charts/SPS")
+    second.pop("charts/SPS")
+    assert first == second
+    assert len(first["losses/qf_loss"]) == 15  # steps 500, 600, ..., 1900
+
+
+def test_checkpoint_holds_the_spec_keys_and_rebuilds_the_policy(runs):
+    ckpt = torch.load(os.path.join(runs["pave"], "td3_pave.pt"), weights_only=True)
+    assert ckpt["algorithm"] == "td3_pave.py" and ckpt["env_id"] == "Pendulum-v1" and ckpt["global_step"] == 2000
+    assert ckpt["action_space"] == {"shape": [1], "low": [-2.0], "high": [2.0]}
+    assert ckpt["observation_space"]["shape"] == [3]
+    assert ckpt["args"]["lambda1"] == 2.0 and tuple(ckpt["args"]["hidden_sizes"]) == (64, 64)
+    for key in ("actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer"):
+        assert key in ckpt
+    actor = td3_pave.Actor(3, 1, ckpt["args"]["hidden_sizes"], ckpt["args"]["activation"])
+    actor.load_state_dict(ckpt["actor"])
+    qf1 = td3_pave.QNetwork(3, 1, ckpt["args"]["hidden_sizes"], ckpt["args"]["activation"])
+    qf1.load_state_dict(ckpt["qf1"])
+    obs = torch.tensor([[1.0, 0.0, 0.0]])
+    assert -1 <= actor(obs).item() <= 1 and torch.isfinite(qf1(obs, actor(obs))).all()
+
+
+@pytest.mark.parametrize("env_id", ["Walker2d-v5", "LunarLander-v3"])
+def test_smoke(env_id, tmp_path):
+    result = run_cli("td3_pave.py", "--env-id", env_id, "--total-timesteps", 300, "--learning-starts", 100,
+                     "--batch-size", 32, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    run_dir = only_run_dir(tmp_path)
+    scalars = read_scalars(run_dir)
+    for tag in ("losses/qf_loss", "losses/mpr", "losses/vfc", "losses/curv", "losses/actor_loss", "charts/SPS"):
+        assert all(math.isfinite(v) for _, v in scalars[tag]), tag
+    assert torch.load(os.path.join(run_dir, "td3_pave.pt"), weights_only=True)["global_step"] == 300
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--env-id", "NoSuchEnv-v0"], "cannot make env"),
+    (["--env-id", "CartPole-v1"], "continuous (Box)"),
+    (["--lambda2", -0.1], "--lambda2 must be"),
+    (["--pave-sigma", -1], "--pave-sigma must be"),
+    (["--batch-size", 512, "--buffer-size", 100], "--batch-size 512"),
+    (["--device", "tpu"], "--device"),
+])
+def test_bad_input_gets_one_clear_line(flags, message, tmp_path):
+    result = run_cli("td3_pave.py", "--env-id", "Pendulum-v1", *flags, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    if flags[0] != "--device":  # tyro's own parse errors are a short framed message
+        assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: ")
+    assert not os.path.exists(os.path.join(tmp_path, "runs"))  # nothing half-made
+
+
+def test_sigint_leaves_a_loadable_checkpoint(tmp_path):
+    flags = ["--env-id", "Pendulum-v1", "--total-timesteps", 100000, "--learning-starts", 200, "--hidden-sizes", 32, 32,
+             "--batch-size", 32]
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "td3_pave.py"), *map(str, flags)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not os.path.isdir(os.path.join(tmp_path, "runs")) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(4)  # past the warm-up, into training
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "checkpoint saved" in out
+    ckpt = torch.load(os.path.join(only_run_dir(tmp_path), "td3_pave.pt"), weights_only=True)
+    assert 200 < ckpt["global_step"] < 100000
+    actor = td3_pave.Actor(3, 1, (32, 32))
+    actor.load_state_dict(ckpt["actor"])
+
+
+class CountEnv(gym.Env):
+    """obs = [t, episode]. Even episodes terminate at t = 3; the others are truncated by the 5-step limit.
+    From step `nan_after` on, the reward is NaN."""
+
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float64)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def __init__(self, nan_after=None):
+        self.episode, self.steps, self.nan_after = -1, 0, nan_after
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.episode, self.t = self.episode + 1, 0
+        return np.array([self.t, self.episode], dtype=np.float64), {}
+
+    def step(self, action):
+        self.t, self.steps = self.t + 1, self.steps + 1
+        reward = float("nan") if self.nan_after is not None and self.steps > self.nan_after else -float(action[0]) ** 2
+        return np.array([self.t, self.episode], dtype=np.float64), reward, self.episode % 2 == 0 and self.t == 3, False, {}
+
+
+gym.register("CountEnv-v0", entry_point=CountEnv, max_episode_steps=5)
+
+
+def test_buffer_stores_true_next_obs_and_termination_not_truncation(tmp_path, monkeypatch):
+    seen = []
+    original_add = td3_pave.ReplayBuffer.add
+
+    def recording_add(self, obs, action, reward, next_obs, terminated):
+        seen.append((np.array(obs), np.array(next_obs), terminated))
+        original_add(self, obs, action, reward, next_obs, terminated)
+
+    monkeypatch.setattr(td3_pave.ReplayBuffer, "add", recording_add)
+    monkeypatch.chdir(tmp_path)
+    td3_pave.main(td3_pave.Args(env_id="CountEnv-v0", total_timesteps=40, learning_starts=10, batch_size=8,
+                                hidden_sizes=(8,), checkpoint_interval=0))
+    assert len(seen) == 40
+    for obs, next_obs, terminated in seen:
+        assert next_obs[1] == obs[1] and next_obs[0] == obs[0] + 1  # never the reset observation
+        episode_is_even, t = obs[1] % 2 == 0, next_obs[0]
+        assert terminated == (episode_is_even and t == 3)
+    assert any(t == 5 for _, (t, _), _ in seen)  # truncations happened and were not stored as terminal
+    firsts = [i for i, (obs, _, _) in enumerate(seen) if obs[0] == 0]
+    assert firsts[:4] == [0, 3, 8, 11]
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    gym.register("NanAfter300-v0", entry_point=lambda: CountEnv(nan_after=300), max_episode_steps=5)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(td3_pave.UserError, match=r"loss qf1_loss is nan at step (\d+); the last good checkpoint") as info:
+        td3_pave.main(td3_pave.Args(env_id="NanAfter300-v0", total_timesteps=2000, learning_starts=50, batch_size=16,
+                                    hidden_sizes=(8,), checkpoint_interval=100))
+    step = int(re.search(r"step (\d+)", str(info.value)).group(1))
+    assert 300 <= step < 400
+    ckpt = torch.load(os.path.join(only_run_dir(tmp_path), "td3_pave.pt"), weights_only=True)
+    assert ckpt["global_step"] == 300
+    assert all(torch.isfinite(t).all() for t in ckpt["qf1"].values())
