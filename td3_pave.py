@@ -112,7 +112,7 @@ def make_env(env_id: str, seed: int):
     except Exception as e:  # unknown id, missing extra (mujoco, box2d), bad kwargs
         raise UserError(f"cannot make env {env_id!r}: {e}") from None
     if not isinstance(env.action_space, gym.spaces.Box):
-        raise UserError(f"{env_id} has a {env.action_space} action space; TD3 needs a continuous (Box) one")
+        raise UserError(f"{env_id} has a {env.action_space} action space; a continuous (Box) one is needed")
     if not isinstance(env.observation_space, gym.spaces.Box) or len(env.observation_space.shape) != 1:
         raise UserError(f"{env_id} has a {env.observation_space} observation space; a flat Box is needed")
     env = gym.wrappers.RecordEpisodeStatistics(env)
@@ -294,9 +294,9 @@ def save_checkpoint(path, args, env, global_step, nets):
 
 
 def check_finite(losses, global_step):
-    for name, value in losses.items():
-        if not torch.isfinite(value):
-            raise NonFiniteLoss(f"loss {name} is {value.item()} at step {global_step}")
+    if not torch.isfinite(torch.stack(list(losses.values()))).all():  # one host sync per step
+        name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
+        raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
 
 
 def format_seconds(seconds):

@@ -1,9 +1,10 @@
-"""td3_pave.py end to end: golden-value regression, determinism, smoke runs, checkpoints, bad input.
+"""Each algorithm file end to end: golden-value regression, determinism, smoke runs, checkpoints, bad input.
 
-Golden values: tests/golden/td3_pave.json. After an intended change of the numbers, regenerate with
-    UPDATE_GOLDEN=1 python -m pytest tests/test_td3_pave_train.py -k golden
+Golden values: tests/golden/<algorithm>.json. After an intended change of the numbers, regenerate with
+    UPDATE_GOLDEN=1 python -m pytest tests/test_train.py -k golden
 and say why in the commit message.
 """
+import importlib
 import json
 import math
 import os
@@ -18,26 +19,37 @@ import numpy as np
 import pytest
 import torch
 
-import td3_pave
 from conftest import ROOT, only_run_dir, read_scalars, run_cli
 
-GOLDEN = os.path.join(ROOT, "tests", "golden", "td3_pave.json")
 SHORT = ["--env-id", "Pendulum-v1", "--total-timesteps", 2000, "--learning-starts", 500, "--batch-size", 64,
-         "--hidden-sizes", 64, 64, "--gamma", 0.98, "--seed", 1]
-CONFIGS = {"pave": ["--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
-           "td3": ["--lambda1", 0, "--lambda2", 0, "--lambda3", 0]}
+         "--hidden-sizes", 64, 64, "--seed", 1]
+# Per algorithm: the short run's extra flags with PAVE (the paper's Pendulum lambdas) and without it, and
+# the checkpoint's state-dict keys.
+ALGOS = {
+    "td3_pave": {"pave": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
+                 "base": ["--gamma", 0.98, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
+                 "keys": ["actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer"]},
+    "sac_pave": {"pave": ["--gradient-steps", 25, "--lambda1", 0.1, "--lambda2", 0.005, "--lambda3", 0.5],
+                 "base": ["--gradient-steps", 25, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
+                 "keys": ["actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "log_alpha"]},
+}
 
 
-def train(tmp_path_factory, name):
-    cwd = tmp_path_factory.mktemp(name)
-    result = run_cli("td3_pave.py", *SHORT, *CONFIGS[name], cwd=cwd)
+@pytest.fixture(params=list(ALGOS), scope="module")
+def algo(request):
+    return request.param
+
+
+def train(tmp_path_factory, algo, config):
+    cwd = tmp_path_factory.mktemp(f"{algo}_{config}")
+    result = run_cli(f"{algo}.py", *SHORT, *ALGOS[algo][config], cwd=cwd)
     assert result.returncode == 0, result.stderr
     return only_run_dir(cwd)
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return {name: train(tmp_path_factory, name) for name in CONFIGS}
+def runs(tmp_path_factory, algo):
+    return {config: train(tmp_path_factory, algo, config) for config in ("pave", "base")}
 
 
 def summary(run_dir):
@@ -48,14 +60,14 @@ def summary(run_dir):
     return out
 
 
-def test_golden_values(runs):
+def test_golden_values(algo, runs):
     got = {name: summary(run_dir) for name, run_dir in runs.items()}
+    golden = os.path.join(ROOT, "tests", "golden", f"{algo}.json")
     if os.environ.get("UPDATE_GOLDEN"):
-        os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
-        with open(GOLDEN, "w") as f:
+        with open(golden, "w") as f:
             json.dump(got, f, indent=1, sort_keys=True)
         pytest.skip("golden values regenerated")
-    with open(GOLDEN) as f:
+    with open(golden) as f:
         want = json.load(f)
     assert set(got) == set(want)
     for name in want:
@@ -63,44 +75,45 @@ def test_golden_values(runs):
         for tag in want[name]:
             np.testing.assert_allclose(got[name][tag], want[name][tag], rtol=1e-4, atol=1e-6, err_msg=f"{name} {tag}")
     assert {"losses/mpr", "losses/vfc", "losses/curv"} <= set(got["pave"])
-    assert not {"losses/mpr", "losses/vfc", "losses/curv"} & set(got["td3"])  # plain TD3 computes none
+    assert not {"losses/mpr", "losses/vfc", "losses/curv"} & set(got["base"])  # the base algorithm computes none
 
 
-def test_same_seed_gives_identical_scalars(runs, tmp_path_factory):
+def test_same_seed_gives_identical_scalars(algo, runs, tmp_path_factory):
     first = read_scalars(runs["pave"])
-    second = read_scalars(train(tmp_path_factory, "pave"))
+    second = read_scalars(train(tmp_path_factory, algo, "pave"))
     first.pop("charts/SPS")
     second.pop("charts/SPS")
     assert first == second
-    assert len(first["losses/qf_loss"]) == 15  # steps 500, 600, ..., 1900
+    assert len(first["losses/qf_loss"]) == 15  # every 100 steps from the first update on
+    assert len(first["charts/episodic_return"]) == 10
 
 
-def test_checkpoint_holds_the_spec_keys_and_rebuilds_the_policy(runs):
-    ckpt = torch.load(os.path.join(runs["pave"], "td3_pave.pt"), weights_only=True)
-    assert ckpt["algorithm"] == "td3_pave.py" and ckpt["env_id"] == "Pendulum-v1" and ckpt["global_step"] == 2000
+def test_checkpoint_holds_the_spec_keys_and_rebuilds_the_policy(algo, runs):
+    ckpt = torch.load(os.path.join(runs["pave"], f"{algo}.pt"), weights_only=True)
+    assert ckpt["algorithm"] == f"{algo}.py" and ckpt["env_id"] == "Pendulum-v1" and ckpt["global_step"] == 2000
     assert ckpt["action_space"] == {"shape": [1], "low": [-2.0], "high": [2.0]}
     assert ckpt["observation_space"]["shape"] == [3]
-    assert ckpt["args"]["lambda1"] == 2.0 and tuple(ckpt["args"]["hidden_sizes"]) == (64, 64)
-    for key in ("actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer"):
-        assert key in ckpt
-    actor = td3_pave.Actor(3, 1, ckpt["args"]["hidden_sizes"], ckpt["args"]["activation"])
+    assert ckpt["args"]["lambda3"] > 0 and tuple(ckpt["args"]["hidden_sizes"]) == (64, 64)
+    assert set(ALGOS[algo]["keys"]) <= set(ckpt)
+    module = importlib.import_module(algo)
+    actor = module.Actor(3, 1, ckpt["args"]["hidden_sizes"], ckpt["args"]["activation"])
     actor.load_state_dict(ckpt["actor"])
-    qf1 = td3_pave.QNetwork(3, 1, ckpt["args"]["hidden_sizes"], ckpt["args"]["activation"])
+    qf1 = module.QNetwork(3, 1, ckpt["args"]["hidden_sizes"], ckpt["args"]["activation"])
     qf1.load_state_dict(ckpt["qf1"])
     obs = torch.tensor([[1.0, 0.0, 0.0]])
     assert -1 <= actor(obs).item() <= 1 and torch.isfinite(qf1(obs, actor(obs))).all()
 
 
 @pytest.mark.parametrize("env_id", ["Walker2d-v5", "LunarLander-v3"])
-def test_smoke(env_id, tmp_path):
-    result = run_cli("td3_pave.py", "--env-id", env_id, "--total-timesteps", 300, "--learning-starts", 100,
+def test_smoke(algo, env_id, tmp_path):
+    result = run_cli(f"{algo}.py", "--env-id", env_id, "--total-timesteps", 300, "--learning-starts", 100,
                      "--batch-size", 32, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     run_dir = only_run_dir(tmp_path)
     scalars = read_scalars(run_dir)
     for tag in ("losses/qf_loss", "losses/mpr", "losses/vfc", "losses/curv", "losses/actor_loss", "charts/SPS"):
         assert all(math.isfinite(v) for _, v in scalars[tag]), tag
-    assert torch.load(os.path.join(run_dir, "td3_pave.pt"), weights_only=True)["global_step"] == 300
+    assert torch.load(os.path.join(run_dir, f"{algo}.pt"), weights_only=True)["global_step"] == 300
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -111,8 +124,8 @@ def test_smoke(env_id, tmp_path):
     (["--batch-size", 512, "--buffer-size", 100], "--batch-size 512"),
     (["--device", "tpu"], "--device"),
 ])
-def test_bad_input_gets_one_clear_line(flags, message, tmp_path):
-    result = run_cli("td3_pave.py", "--env-id", "Pendulum-v1", *flags, cwd=tmp_path)
+def test_bad_input_gets_one_clear_line(algo, flags, message, tmp_path):
+    result = run_cli(f"{algo}.py", "--env-id", "Pendulum-v1", *flags, cwd=tmp_path)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert message in result.stderr
@@ -121,10 +134,10 @@ def test_bad_input_gets_one_clear_line(flags, message, tmp_path):
     assert not os.path.exists(os.path.join(tmp_path, "runs"))  # nothing half-made
 
 
-def test_sigint_leaves_a_loadable_checkpoint(tmp_path):
+def test_sigint_leaves_a_loadable_checkpoint(algo, tmp_path):
     flags = ["--env-id", "Pendulum-v1", "--total-timesteps", 100000, "--learning-starts", 200, "--hidden-sizes", 32, 32,
              "--batch-size", 32]
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "td3_pave.py"), *map(str, flags)], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, f"{algo}.py"), *map(str, flags)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while not os.path.isdir(os.path.join(tmp_path, "runs")) and time.time() < deadline:
@@ -134,9 +147,9 @@ def test_sigint_leaves_a_loadable_checkpoint(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "checkpoint saved" in out
-    ckpt = torch.load(os.path.join(only_run_dir(tmp_path), "td3_pave.pt"), weights_only=True)
+    ckpt = torch.load(os.path.join(only_run_dir(tmp_path), f"{algo}.pt"), weights_only=True)
     assert 200 < ckpt["global_step"] < 100000
-    actor = td3_pave.Actor(3, 1, (32, 32))
+    actor = importlib.import_module(algo).Actor(3, 1, (32, 32))
     actor.load_state_dict(ckpt["actor"])
 
 
@@ -162,19 +175,21 @@ class CountEnv(gym.Env):
 
 
 gym.register("CountEnv-v0", entry_point=CountEnv, max_episode_steps=5)
+gym.register("NanAfter300-v0", entry_point=lambda: CountEnv(nan_after=300), max_episode_steps=5)
 
 
-def test_buffer_stores_true_next_obs_and_termination_not_truncation(tmp_path, monkeypatch):
+def test_buffer_stores_true_next_obs_and_termination_not_truncation(algo, tmp_path, monkeypatch):
+    module = importlib.import_module(algo)
     seen = []
-    original_add = td3_pave.ReplayBuffer.add
+    original_add = module.ReplayBuffer.add
 
     def recording_add(self, obs, action, reward, next_obs, terminated):
         seen.append((np.array(obs), np.array(next_obs), terminated))
         original_add(self, obs, action, reward, next_obs, terminated)
 
-    monkeypatch.setattr(td3_pave.ReplayBuffer, "add", recording_add)
+    monkeypatch.setattr(module.ReplayBuffer, "add", recording_add)
     monkeypatch.chdir(tmp_path)
-    td3_pave.main(td3_pave.Args(env_id="CountEnv-v0", total_timesteps=40, learning_starts=10, batch_size=8,
+    module.main(module.Args(env_id="CountEnv-v0", total_timesteps=40, learning_starts=10, batch_size=8,
                                 hidden_sizes=(8,), checkpoint_interval=0))
     assert len(seen) == 40
     for obs, next_obs, terminated in seen:
@@ -186,14 +201,14 @@ def test_buffer_stores_true_next_obs_and_termination_not_truncation(tmp_path, mo
     assert firsts[:4] == [0, 3, 8, 11]
 
 
-def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
-    gym.register("NanAfter300-v0", entry_point=lambda: CountEnv(nan_after=300), max_episode_steps=5)
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(algo, tmp_path, monkeypatch):
+    module = importlib.import_module(algo)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(td3_pave.UserError, match=r"loss qf1_loss is nan at step (\d+); the last good checkpoint") as info:
-        td3_pave.main(td3_pave.Args(env_id="NanAfter300-v0", total_timesteps=2000, learning_starts=50, batch_size=16,
+    with pytest.raises(module.UserError, match=r"loss qf1_loss is nan at step (\d+); the last good checkpoint") as info:
+        module.main(module.Args(env_id="NanAfter300-v0", total_timesteps=2000, learning_starts=50, batch_size=16,
                                     hidden_sizes=(8,), checkpoint_interval=100))
     step = int(re.search(r"step (\d+)", str(info.value)).group(1))
     assert 300 <= step < 400
-    ckpt = torch.load(os.path.join(only_run_dir(tmp_path), "td3_pave.pt"), weights_only=True)
+    ckpt = torch.load(os.path.join(only_run_dir(tmp_path), f"{algo}.pt"), weights_only=True)
     assert ckpt["global_step"] == 300
     assert all(torch.isfinite(t).all() for t in ckpt["qf1"].values())

@@ -1,0 +1,464 @@
+# SAC + PAVE: critic-side smoothness regularization (Lee et al., "Stabilizing the Q-Gradient Field
+# for Policy Smoothness in Actor-Critic", ICML 2026). CleanRL-style single file; see README.md.
+# Where the paper and the authors' code differ, this file follows the code and says so.
+import os
+import random
+import signal
+import sys
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+import tyro
+from torch.utils.tensorboard import SummaryWriter
+
+
+@dataclass
+class Args:
+    exp_name: str = os.path.basename(__file__)[: -len(".py")]
+    """the name of this experiment (also the checkpoint's file name)"""
+    seed: int = 1
+    """seed of the experiment"""
+    torch_deterministic: bool = True
+    """if toggled, sets `torch.backends.cudnn.deterministic=True`"""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """where the networks live: auto picks cuda when it is available"""
+    track: bool = False
+    """if toggled, this experiment is tracked with Weights and Biases"""
+    wandb_project_name: str = "pave"
+    """the wandb project name"""
+    wandb_entity: Optional[str] = None
+    """the entity (team) of the wandb project"""
+    checkpoint_interval: int = 100_000
+    """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+
+    # Algorithm specific arguments
+    env_id: str = "Walker2d-v5"
+    """the id of the environment (LunarLander-v3 is made with continuous=True)"""
+    total_timesteps: int = 1_000_000
+    """total timesteps of the experiment"""
+    learning_rate: float = 1e-3
+    """the learning rate of the actor, critic (and alpha) optimizers"""
+    buffer_size: int = 1_000_000
+    """the replay memory buffer size"""
+    gamma: float = 0.99
+    """the discount factor gamma"""
+    tau: float = 0.005
+    """target smoothing coefficient"""
+    batch_size: int = 100
+    """the batch size of samples from the replay memory"""
+    learning_starts: int = 10_000
+    """number of uniformly random steps before learning starts"""
+    train_frequency: int = 50
+    """collect this many env steps, then do --gradient-steps updates"""
+    gradient_steps: int = 50
+    """gradient steps (critic, actor and target update each) per --train-frequency env steps"""
+    alpha: float = 0.2
+    """entropy coefficient (fixed, as in the paper; the initial value with --autotune)"""
+    autotune: bool = False
+    """if toggled, learn the entropy coefficient toward the target entropy -dim(A)"""
+    hidden_sizes: tuple[int, ...] = (256, 256)
+    """hidden layer sizes of the actor and of each critic"""
+    activation: Literal["silu", "relu"] = "silu"
+    """hidden activation; PAVE needs silu (a relu critic has zero action curvature)"""
+
+    # PAVE critic regularizers (all three 0 = plain TD3)
+    lambda1: float = 0.1
+    """weight of MPR, the mixed-partial regularizer (Eq. 11)"""
+    lambda2: float = 0.1
+    """weight of VFC, the vector-field consistency term (Eq. 13)"""
+    lambda3: float = 0.01
+    """weight of Curv, the curvature-preservation hinge (Eq. 15)"""
+    pave_sigma: float = 0.01
+    """std of the MPR state perturbation, in raw observation units"""
+    pave_delta: float = 1.0
+    """curvature margin delta of the Curv hinge"""
+
+
+class UserError(Exception):
+    """Bad input: reported as one line, no traceback."""
+
+
+class NonFiniteLoss(Exception):
+    """A loss became NaN or inf: training stops, the last good checkpoint is kept."""
+
+
+def check_args(args: Args):
+    for name in ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta", "alpha"):
+        value = getattr(args, name)
+        if not (np.isfinite(value) and value >= 0):
+            raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    if args.batch_size < 1 or args.buffer_size < args.batch_size:
+        raise UserError(f"--batch-size {args.batch_size} must be between 1 and --buffer-size ({args.buffer_size})")
+    if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
+        raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
+    if min(args.train_frequency, args.gradient_steps) < 1 or not args.hidden_sizes or min(args.hidden_sizes) < 1:
+        raise UserError("--train-frequency, --gradient-steps and every --hidden-sizes entry must be >= 1")
+    if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
+        raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if args.autotune and args.alpha == 0:
+        raise UserError("--autotune learns log(alpha): start it from an --alpha > 0")
+
+
+def make_env(env_id: str, seed: int):
+    kwargs = {"continuous": True} if env_id.startswith("LunarLander") else {}
+    try:
+        env = gym.make(env_id, **kwargs)
+    except Exception as e:  # unknown id, missing extra (mujoco, box2d), bad kwargs
+        raise UserError(f"cannot make env {env_id!r}: {e}") from None
+    if not isinstance(env.action_space, gym.spaces.Box):
+        raise UserError(f"{env_id} has a {env.action_space} action space; a continuous (Box) one is needed")
+    if not isinstance(env.observation_space, gym.spaces.Box) or len(env.observation_space.shape) != 1:
+        raise UserError(f"{env_id} has a {env.observation_space} observation space; a flat Box is needed")
+    env = gym.wrappers.RecordEpisodeStatistics(env)
+    env.action_space.seed(seed)
+    return env
+
+
+# ALGO LOGIC: initialize agent here:
+ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU}
+
+
+def mlp(in_dim, hidden_sizes, out_dim, activation):
+    layers = []
+    for size in hidden_sizes:
+        layers += [nn.Linear(in_dim, size), ACTIVATIONS[activation]()]
+        in_dim = size
+    return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
+
+
+class QNetwork(nn.Module):
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(256, 256), activation="silu"):
+        super().__init__()
+        self.net = mlp(obs_dim + act_dim, hidden_sizes, 1, activation)
+
+    def forward(self, x, a):
+        return self.net(torch.cat([x, a], 1))
+
+
+LOG_STD_MIN, LOG_STD_MAX = -20, 2  # clamp, as SB3 (the authors' code); CleanRL squashes into [-5, 2]
+
+
+class Actor(nn.Module):
+    """Squashed Gaussian policy with actions in [-1, 1]; `scale_action` maps them to the env's box.
+    forward(x) is the deterministic action tanh(mu), as used for evaluation."""
+
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(256, 256), activation="silu"):
+        super().__init__()
+        self.trunk = mlp(obs_dim, hidden_sizes[:-1], hidden_sizes[-1], activation).append(ACTIVATIONS[activation]())
+        self.fc_mean = nn.Linear(hidden_sizes[-1], act_dim)
+        self.fc_logstd = nn.Linear(hidden_sizes[-1], act_dim)
+
+    def forward(self, x):
+        return torch.tanh(self.fc_mean(self.trunk(x)))
+
+    def get_action(self, x):
+        """A reparameterized sample in [-1, 1] and its log-probability (with the tanh correction)."""
+        h = self.trunk(x)
+        mean, log_std = self.fc_mean(h), self.fc_logstd(h).clamp(LOG_STD_MIN, LOG_STD_MAX)
+        normal = torch.distributions.Normal(mean, log_std.exp())
+        x_t = normal.rsample()  # reparameterization trick
+        action = torch.tanh(x_t)
+        log_prob = (normal.log_prob(x_t) - torch.log(1 - action.pow(2) + 1e-6)).sum(1, keepdim=True)
+        return action, log_prob
+
+
+def scale_action(action, low, high):
+    """[-1, 1] -> [low, high], elementwise."""
+    return low + 0.5 * (action + 1.0) * (high - low)
+
+
+class ReplayBuffer:
+    """Preallocated tensors of (s, a in [-1, 1], r, true s', terminated). Truncation is not stored, so
+    TD targets bootstrap through time limits; s' is the real last observation, never a reset one."""
+
+    def __init__(self, capacity, obs_dim, act_dim, device, seed):
+        self.capacity, self.pos, self.size = capacity, 0, 0
+        self.obs = torch.zeros((capacity, obs_dim), device=device)
+        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
+        self.actions = torch.zeros((capacity, act_dim), device=device)
+        self.rewards = torch.zeros((capacity, 1), device=device)
+        self.terminations = torch.zeros((capacity, 1), device=device)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        i = self.pos
+        self.obs[i] = torch.as_tensor(obs)
+        self.next_obs[i] = torch.as_tensor(next_obs)
+        self.actions[i] = torch.as_tensor(action)
+        self.rewards[i] = float(reward)
+        self.terminations[i] = float(terminated)
+        self.pos = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size):
+        idx = torch.randint(self.size, (batch_size,), device=self.obs.device, generator=self.generator)
+        return self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx], self.terminations[idx]
+
+
+def rademacher(like):
+    return torch.randint(0, 2, like.shape, device=like.device).to(like.dtype) * 2 - 1
+
+
+def pave_terms(qf, obs, actions, next_obs, sigma, delta):
+    """Readable reference: PAVE's three terms for ONE critic, as the authors' code computes them.
+
+    All terms use the replay action a. g(s) = dQ(s, a)/da is taken per sample (samples are independent,
+    so the gradient of the batch sum is the per-sample gradient) and kept differentiable (create_graph).
+    """
+    a = actions.detach().clone().requires_grad_(True)
+
+    def action_grad(states):
+        return torch.autograd.grad(qf(states, a).sum(), a, create_graph=True)[0]
+
+    g = action_grad(obs)
+    g_eps = action_grad(obs + sigma * torch.randn_like(obs))
+    g_next = action_grad(next_obs)
+    mpr = F.mse_loss(g_eps, g)  # Eq. 11; F.mse_loss also averages over action dims, as the authors' code
+    vfc = F.mse_loss(g_next, g)  # Eq. 13; same replay action a_t at s_t and s_{t+1}, no done mask (code)
+    v = rademacher(actions)  # one Rademacher probe per sample (Hutchinson)
+    hv = torch.autograd.grad((g * v).sum(), a, create_graph=True, materialize_grads=True)[0]  # H_aa v
+    curv = F.relu((hv * v).sum(1) + delta).mean()  # Eq. 15: hinge on v^T H_aa v per sample, then mean
+    return mpr, vfc, curv
+
+
+def critic_forward(qf1, qf2, obs, actions, next_obs, args):
+    """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms, fused for speed: for each critic, s, s + eps and
+    s' go through ONE forward pass and one gradient call serves both critics. Equal to
+    pave_terms(qf1) + pave_terms(qf2) on the same random draws (eps, then v; shared by the twins).
+    Terms whose lambda is 0 are not computed (returned as 0); with all lambdas 0 this is plain TD3."""
+    zero = obs.new_zeros(())
+    if args.lambda1 == 0 and args.lambda2 == 0 and args.lambda3 == 0:
+        return qf1(obs, actions), qf2(obs, actions), zero, zero, zero
+    a1, a2 = (actions.detach().clone().requires_grad_(True) for _ in range(2))
+    q1, q2 = qf1(obs, a1), qf2(obs, a2)
+    outputs, inputs = q1.sum() + q2.sum(), [a1, a2]
+    shifted = []  # s + eps and s': one forward per critic, off the graph of the Hessian-vector product
+    if args.lambda1 > 0:
+        shifted.append(obs + args.pave_sigma * torch.randn_like(obs))
+    if args.lambda2 > 0:
+        shifted.append(next_obs)
+    if shifted:
+        x = torch.cat(shifted)
+        b1, b2 = (actions.repeat(len(shifted), 1).requires_grad_(True) for _ in range(2))
+        outputs = outputs + qf1(x, b1).sum() + qf2(x, b2).sum()
+        inputs += [b1, b2]
+    g1, g2, *g_shifted = torch.autograd.grad(outputs, inputs, create_graph=True)
+    B = obs.shape[0]
+    g1_shifted, g2_shifted = (g.split(B) for g in g_shifted) if shifted else ((), ())
+    mpr = vfc = curv = zero
+    if args.lambda1 > 0:  # Eq. 11
+        mpr = F.mse_loss(g1_shifted[0], g1) + F.mse_loss(g2_shifted[0], g2)
+    if args.lambda2 > 0:  # Eq. 13
+        vfc = F.mse_loss(g1_shifted[-1], g1) + F.mse_loss(g2_shifted[-1], g2)
+    if args.lambda3 > 0:  # Eq. 15, one probe per sample shared by the twins
+        v = rademacher(actions)
+        hv1, hv2 = torch.autograd.grad((g1 * v).sum() + (g2 * v).sum(), (a1, a2), create_graph=True, materialize_grads=True)
+        curv = F.relu((hv1 * v).sum(1) + args.pave_delta).mean() + F.relu((hv2 * v).sum(1) + args.pave_delta).mean()
+    return q1, q2, mpr, vfc, curv
+
+
+def update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha):
+    obs, actions, rewards, next_obs, terminations = batch
+    with torch.no_grad():
+        next_state_actions, next_state_log_pi = actor.get_action(next_obs)
+        min_qf_next_target = torch.min(qf1_target(next_obs, next_state_actions), qf2_target(next_obs, next_state_actions))
+        min_qf_next_target = min_qf_next_target - alpha * next_state_log_pi
+        next_q_value = rewards + (1.0 - terminations) * args.gamma * min_qf_next_target
+
+    qf1_a_values, qf2_a_values, mpr, vfc, curv = critic_forward(qf1, qf2, obs, actions, next_obs, args)
+    qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
+    qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
+    # Eq. 16: TD loss (half the sum of the twin MSEs, as the authors' code) + the weighted PAVE terms
+    qf_loss = 0.5 * (qf1_loss + qf2_loss) + args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv
+    q_optimizer.zero_grad()
+    qf_loss.backward()
+    q_optimizer.step()
+    return {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf_loss": qf_loss, "qf1_values": qf1_a_values.mean(),
+            "mpr": mpr, "vfc": vfc, "curv": curv}
+
+
+def update_actor(batch, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi):
+    """pi, log_pi were sampled before the critic step (SB3 order); Q is read after it."""
+    actor_loss = (alpha * log_pi - torch.min(qf1(batch[0], pi), qf2(batch[0], pi))).mean()  # PAVE leaves the actor untouched
+    actor_optimizer.zero_grad()
+    actor_loss.backward()
+    actor_optimizer.step()
+    return actor_loss
+
+
+@torch.no_grad()
+def soft_update(target, source, tau):
+    for target_param, param in zip(target.parameters(), source.parameters()):
+        target_param.lerp_(param, tau)
+
+
+def save_checkpoint(path, args, env, global_step, nets, log_alpha):
+    """Atomic (temp file + rename), so a crash mid-write never destroys the previous checkpoint."""
+    def box(space):
+        return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
+
+    checkpoint = {"algorithm": os.path.basename(__file__), "args": vars(args), "env_id": args.env_id,
+                  "observation_space": box(env.observation_space), "action_space": box(env.action_space),
+                  "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()},
+                  "log_alpha": log_alpha.detach()}
+    torch.save(checkpoint, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def check_finite(losses, global_step):
+    if not torch.isfinite(torch.stack(list(losses.values()))).all():  # one host sync per step
+        name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
+        raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
+
+
+def format_seconds(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(args: Args):
+    check_args(args)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
+    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    env = make_env(args.env_id, args.seed)
+    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    run_dir = os.path.join("runs", run_name)
+    checkpoint_path = os.path.join(run_dir, f"{args.exp_name}.pt")
+    if args.track:
+        try:
+            import wandb
+        except ImportError:
+            raise UserError("--track needs wandb: pip install wandb") from None
+        wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
+                   config=vars(args), name=run_name, save_code=True)
+    writer = SummaryWriter(run_dir)
+    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
+
+    # TRY NOT TO MODIFY: seeding
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    rng = np.random.default_rng(args.seed)  # warm-up actions
+
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    net_kwargs = dict(hidden_sizes=args.hidden_sizes, activation=args.activation)
+    actor = Actor(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1_target.load_state_dict(qf1.state_dict())
+    qf2_target.load_state_dict(qf2.state_dict())
+    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), lr=args.learning_rate, eps=1e-8)
+    actor_optimizer = optim.Adam(actor.parameters(), lr=args.learning_rate, eps=1e-8)
+    # Entropy coefficient: fixed at --alpha (the authors' setup), or learned (SB3's loss on log alpha)
+    log_alpha = torch.tensor(math.log(args.alpha) if args.alpha > 0 else -math.inf, device=device, requires_grad=args.autotune)
+    target_entropy = -float(act_dim)
+    nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "qf1_target": qf1_target,
+            "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
+    if args.autotune:
+        nets["a_optimizer"] = a_optimizer = optim.Adam([log_alpha], lr=args.learning_rate, eps=1e-8)
+    rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
+    pave_on = {"mpr": args.lambda1 > 0, "vfc": args.lambda2 > 0, "curv": args.lambda3 > 0}
+    print(f"{run_dir}: {args.env_id}, {'SAC + PAVE' if any(pave_on.values()) else 'SAC'} on {device}", flush=True)
+
+    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
+    recent_returns = deque(maxlen=10)
+    start_time = last_print = time.time()
+    global_step, losses = 0, {}
+    obs, _ = env.reset(seed=args.seed)
+    try:
+        for global_step in range(args.total_timesteps):
+            # ALGO LOGIC: put action logic here
+            if global_step < args.learning_starts:
+                action = rng.uniform(-1.0, 1.0, act_dim)
+            else:
+                with torch.no_grad():
+                    action = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])[0][0].cpu().numpy()
+
+            # TRY NOT TO MODIFY: execute the game and log data.
+            next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
+            rb.add(obs, action, reward, next_obs, terminated)
+            obs = next_obs
+            if terminated or truncated:
+                recent_returns.append(float(info["episode"]["r"]))
+                writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
+                writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+                obs, _ = env.reset()
+
+            # ALGO LOGIC: training.
+            if global_step >= args.learning_starts:
+                if global_step == args.learning_starts:
+                    start_time = time.time()  # SPS counts the training phase only
+                for _ in range(args.gradient_steps if (global_step + 1) % args.train_frequency == 0 else 0):
+                    batch = rb.sample(args.batch_size)
+                    pi, log_pi = actor.get_action(batch[0])
+                    alpha = log_alpha.detach().exp()
+                    losses = {}
+                    if args.autotune:
+                        losses["alpha_loss"] = alpha_loss = -(log_alpha * (log_pi.detach() + target_entropy)).mean()
+                        a_optimizer.zero_grad()
+                        alpha_loss.backward()
+                        a_optimizer.step()
+                    losses |= update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha)
+                    losses["actor_loss"] = update_actor(batch, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi)
+                    losses["alpha"] = alpha
+                    soft_update(qf1_target, qf1, args.tau)
+                    soft_update(qf2_target, qf2, args.tau)
+                    check_finite(losses, global_step)
+
+                if losses and (global_step + 1) % 100 == 0:
+                    for name, value in losses.items():
+                        if pave_on.get(name, True):
+                            writer.add_scalar(f"losses/{name}", value.item(), global_step)
+                    sps = (global_step - args.learning_starts + 1) / (time.time() - start_time)
+                    writer.add_scalar("charts/SPS", int(sps), global_step)
+            if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
+                save_checkpoint(checkpoint_path, args, env, global_step + 1, nets, log_alpha)
+            if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
+                last_print = time.time()
+                phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
+                sps = phase_steps / max(last_print - start_time, 1e-9)
+                ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
+                print(f"step {global_step + 1:,}/{args.total_timesteps:,} | {sps:.0f} SPS"
+                      f"{'' if global_step >= args.learning_starts else ' (warm-up)'} | "
+                      f"ETA {format_seconds((args.total_timesteps - global_step - 1) / max(sps, 1e-9))} | "
+                      f"return {ret} (last {len(recent_returns)} episodes)", flush=True)
+    except KeyboardInterrupt:
+        save_checkpoint(checkpoint_path, args, env, global_step, nets, log_alpha)
+        print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
+        raise SystemExit(130)
+    except NonFiniteLoss as e:
+        kept = f"the last good checkpoint {checkpoint_path} is kept" if os.path.exists(checkpoint_path) else "no checkpoint was written before it"
+        raise UserError(f"training stopped: {e}; {kept}") from None
+    finally:
+        env.close()
+        writer.close()
+    save_checkpoint(checkpoint_path, args, env, args.total_timesteps, nets, log_alpha)
+    print(f"done; checkpoint saved to {checkpoint_path}", flush=True)
+    return run_dir
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        main(tyro.cli(Args))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
