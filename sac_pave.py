@@ -390,7 +390,8 @@ def main(args: Args):
                 action = rng.uniform(-1.0, 1.0, act_dim)
             else:
                 with torch.no_grad():
-                    action = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])[0][0].cpu().numpy()
+                    action, _ = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])
+                action = action[0].cpu().numpy()
 
             # TRY NOT TO MODIFY: execute the game and log data.
             next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
@@ -445,7 +446,9 @@ def main(args: Args):
         print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
         raise SystemExit(130)
     except NonFiniteLoss as e:
-        kept = f"the last good checkpoint {checkpoint_path} is kept" if os.path.exists(checkpoint_path) else "no checkpoint was written before it"
+        kept = f"the last good checkpoint {checkpoint_path} is kept"
+        if not os.path.exists(checkpoint_path):
+            kept = "no checkpoint was written before it"
         raise UserError(f"training stopped: {e}; {kept}") from None
     finally:
         env.close()

@@ -91,7 +91,8 @@ class NonFiniteLoss(Exception):
 
 
 def check_args(args: Args):
-    for name in ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta", "exploration_noise", "policy_noise", "noise_clip"):
+    weights = ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta")
+    for name in weights + ("exploration_noise", "policy_noise", "noise_clip"):
         value = getattr(args, name)
         if not (np.isfinite(value) and value >= 0):
             raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
@@ -414,7 +415,9 @@ def main(args: Args):
         print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
         raise SystemExit(130)
     except NonFiniteLoss as e:
-        kept = f"the last good checkpoint {checkpoint_path} is kept" if os.path.exists(checkpoint_path) else "no checkpoint was written before it"
+        kept = f"the last good checkpoint {checkpoint_path} is kept"
+        if not os.path.exists(checkpoint_path):
+            kept = "no checkpoint was written before it"
         raise UserError(f"training stopped: {e}; {kept}") from None
     finally:
         env.close()

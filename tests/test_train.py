@@ -23,15 +23,26 @@ from conftest import ROOT, only_run_dir, read_scalars, run_cli
 
 SHORT = ["--env-id", "Pendulum-v1", "--total-timesteps", 2000, "--learning-starts", 500, "--batch-size", 64,
          "--hidden-sizes", 64, 64, "--seed", 1]
-# Per algorithm: the short run's extra flags with PAVE (the paper's Pendulum lambdas) and without it, and
-# the checkpoint's state-dict keys.
+TD3_KEYS = ["actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer"]
+# Per algorithm: the short run's extra flags per configuration (the regularizer on with the paper's Pendulum
+# weights, and for the PAVE files also off), the scalars the regularizer logs, the checkpoint's state-dict
+# keys, and one weight flag that must reject a negative value.
 ALGOS = {
-    "td3_pave": {"pave": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
-                 "base": ["--gamma", 0.98, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
-                 "keys": ["actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer"]},
-    "sac_pave": {"pave": ["--gradient-steps", 25, "--lambda1", 0.1, "--lambda2", 0.005, "--lambda3", 0.5],
-                 "base": ["--gradient-steps", 25, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
-                 "keys": ["actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "log_alpha"]},
+    "td3_pave": {"configs": {"on": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
+                             "base": ["--gamma", 0.98, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0]},
+                 "tags": ["losses/mpr", "losses/vfc", "losses/curv"], "keys": TD3_KEYS, "weight": "--lambda2"},
+    "sac_pave": {"configs": {"on": ["--gradient-steps", 25, "--lambda1", 0.1, "--lambda2", 0.005, "--lambda3", 0.5],
+                             "base": ["--gradient-steps", 25, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0]},
+                 "tags": ["losses/mpr", "losses/vfc", "losses/curv", "losses/alpha"],
+                 "keys": ["actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "log_alpha"],
+                 "weight": "--pave-sigma"},
+    "td3_caps": {"configs": {"on": ["--gamma", 0.98, "--lambda-t", 1.0, "--lambda-s", 5.0]},
+                 "tags": ["losses/caps_temporal", "losses/caps_spatial"], "keys": TD3_KEYS, "weight": "--lambda-s"},
+    "td3_grad": {"configs": {"on": ["--gamma", 0.98, "--lambda-t", 1.0]},
+                 "tags": ["losses/grad_temporal"], "keys": TD3_KEYS, "weight": "--lambda-t"},
+    "td3_asap": {"configs": {"on": ["--gamma", 0.98, "--lambda-p", 2.0, "--lambda-s", 0.03, "--lambda-t", 0.005]},
+                 "tags": ["losses/asap_temporal", "losses/asap_spatial", "losses/asap_predictor"],
+                 "keys": TD3_KEYS + ["actor_ema"], "weight": "--lambda-p"},
 }
 
 
@@ -42,14 +53,14 @@ def algo(request):
 
 def train(tmp_path_factory, algo, config):
     cwd = tmp_path_factory.mktemp(f"{algo}_{config}")
-    result = run_cli(f"{algo}.py", *SHORT, *ALGOS[algo][config], cwd=cwd)
+    result = run_cli(f"{algo}.py", *SHORT, *ALGOS[algo]["configs"][config], cwd=cwd)
     assert result.returncode == 0, result.stderr
     return only_run_dir(cwd)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, algo):
-    return {config: train(tmp_path_factory, algo, config) for config in ("pave", "base")}
+    return {config: train(tmp_path_factory, algo, config) for config in ALGOS[algo]["configs"]}
 
 
 def summary(run_dir):
@@ -74,13 +85,15 @@ def test_golden_values(algo, runs):
         assert set(got[name]) == set(want[name]), name
         for tag in want[name]:
             np.testing.assert_allclose(got[name][tag], want[name][tag], rtol=1e-4, atol=1e-6, err_msg=f"{name} {tag}")
-    assert {"losses/mpr", "losses/vfc", "losses/curv"} <= set(got["pave"])
-    assert not {"losses/mpr", "losses/vfc", "losses/curv"} & set(got["base"])  # the base algorithm computes none
+    tags = {tag for tag in ALGOS[algo]["tags"] if tag != "losses/alpha"}
+    assert tags <= set(got["on"])
+    if "base" in got:
+        assert not tags & set(got["base"])  # the base algorithm computes none
 
 
 def test_same_seed_gives_identical_scalars(algo, runs, tmp_path_factory):
-    first = read_scalars(runs["pave"])
-    second = read_scalars(train(tmp_path_factory, algo, "pave"))
+    first = read_scalars(runs["on"])
+    second = read_scalars(train(tmp_path_factory, algo, "on"))
     first.pop("charts/SPS")
     second.pop("charts/SPS")
     assert first == second
@@ -89,11 +102,11 @@ def test_same_seed_gives_identical_scalars(algo, runs, tmp_path_factory):
 
 
 def test_checkpoint_holds_the_spec_keys_and_rebuilds_the_policy(algo, runs):
-    ckpt = torch.load(os.path.join(runs["pave"], f"{algo}.pt"), weights_only=True)
+    ckpt = torch.load(os.path.join(runs["on"], f"{algo}.pt"), weights_only=True)
     assert ckpt["algorithm"] == f"{algo}.py" and ckpt["env_id"] == "Pendulum-v1" and ckpt["global_step"] == 2000
     assert ckpt["action_space"] == {"shape": [1], "low": [-2.0], "high": [2.0]}
     assert ckpt["observation_space"]["shape"] == [3]
-    assert ckpt["args"]["lambda3"] > 0 and tuple(ckpt["args"]["hidden_sizes"]) == (64, 64)
+    assert tuple(ckpt["args"]["hidden_sizes"]) == (64, 64)
     assert set(ALGOS[algo]["keys"]) <= set(ckpt)
     module = importlib.import_module(algo)
     actor = module.Actor(3, 1, ckpt["args"]["hidden_sizes"], ckpt["args"]["activation"])
@@ -111,20 +124,20 @@ def test_smoke(algo, env_id, tmp_path):
     assert result.returncode == 0, result.stderr
     run_dir = only_run_dir(tmp_path)
     scalars = read_scalars(run_dir)
-    for tag in ("losses/qf_loss", "losses/mpr", "losses/vfc", "losses/curv", "losses/actor_loss", "charts/SPS"):
-        assert all(math.isfinite(v) for _, v in scalars[tag]), tag
+    for tag in ["losses/qf_loss", "losses/actor_loss", "charts/SPS"] + ALGOS[algo]["tags"]:
+        assert scalars[tag] and all(math.isfinite(v) for _, v in scalars[tag]), tag
     assert torch.load(os.path.join(run_dir, f"{algo}.pt"), weights_only=True)["global_step"] == 300
 
 
 @pytest.mark.parametrize("flags, message", [
     (["--env-id", "NoSuchEnv-v0"], "cannot make env"),
     (["--env-id", "CartPole-v1"], "continuous (Box)"),
-    (["--lambda2", -0.1], "--lambda2 must be"),
-    (["--pave-sigma", -1], "--pave-sigma must be"),
+    (["WEIGHT", -0.1], "must be a finite number >= 0"),
     (["--batch-size", 512, "--buffer-size", 100], "--batch-size 512"),
     (["--device", "tpu"], "--device"),
 ])
 def test_bad_input_gets_one_clear_line(algo, flags, message, tmp_path):
+    flags = [ALGOS[algo]["weight"] if flag == "WEIGHT" else flag for flag in flags]
     result = run_cli(f"{algo}.py", "--env-id", "Pendulum-v1", *flags, cwd=tmp_path)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
@@ -183,22 +196,25 @@ def test_buffer_stores_true_next_obs_and_termination_not_truncation(algo, tmp_pa
     seen = []
     original_add = module.ReplayBuffer.add
 
-    def recording_add(self, obs, action, reward, next_obs, terminated):
-        seen.append((np.array(obs), np.array(next_obs), terminated))
-        original_add(self, obs, action, reward, next_obs, terminated)
+    def recording_add(self, obs, action, reward, next_obs, terminated, *prev_obs):
+        seen.append((np.array(obs), np.array(next_obs), terminated, *map(np.array, prev_obs)))
+        original_add(self, obs, action, reward, next_obs, terminated, *prev_obs)
 
     monkeypatch.setattr(module.ReplayBuffer, "add", recording_add)
     monkeypatch.chdir(tmp_path)
     module.main(module.Args(env_id="CountEnv-v0", total_timesteps=40, learning_starts=10, batch_size=8,
                                 hidden_sizes=(8,), checkpoint_interval=0))
     assert len(seen) == 40
-    for obs, next_obs, terminated in seen:
+    for obs, next_obs, terminated, *prev_obs in seen:
         assert next_obs[1] == obs[1] and next_obs[0] == obs[0] + 1  # never the reset observation
         episode_is_even, t = obs[1] % 2 == 0, next_obs[0]
         assert terminated == (episode_is_even and t == 3)
-    assert any(t == 5 for _, (t, _), _ in seen)  # truncations happened and were not stored as terminal
-    firsts = [i for i, (obs, _, _) in enumerate(seen) if obs[0] == 0]
+        for prev in prev_obs:  # files that store s_prev: same episode, and s itself at the first step
+            assert prev[1] == obs[1] and prev[0] == max(obs[0] - 1, 0)
+    assert any(next_obs[0] == 5 for _, next_obs, *_ in seen)  # truncations happened, not stored as terminal
+    firsts = [i for i, (obs, *_) in enumerate(seen) if obs[0] == 0]
     assert firsts[:4] == [0, 3, 8, 11]
+    assert len(seen[0]) == (4 if algo in ("td3_grad", "td3_asap") else 3)  # s_prev stored where used
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(algo, tmp_path, monkeypatch):

@@ -1,0 +1,383 @@
+# TD3 + Grad-CAPS ("GRAD"): policy-side smoothness regularization (Lee et al., "Gradient-based
+# Regularization for Action Smoothness in Robotic Control with Reinforcement Learning", IROS 2024), a
+# baseline of the PAVE paper (ICML 2026). CleanRL-style single file, a diffable variant of td3_pave.py.
+# The term follows the PAVE authors' GRAD-TD3 code; see `second_difference_penalty`.
+import os
+import random
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+import tyro
+from torch.utils.tensorboard import SummaryWriter
+
+
+@dataclass
+class Args:
+    exp_name: str = os.path.basename(__file__)[: -len(".py")]
+    """the name of this experiment (also the checkpoint's file name)"""
+    seed: int = 1
+    """seed of the experiment"""
+    torch_deterministic: bool = True
+    """if toggled, sets `torch.backends.cudnn.deterministic=True`"""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """where the networks live: auto picks cuda when it is available"""
+    track: bool = False
+    """if toggled, this experiment is tracked with Weights and Biases"""
+    wandb_project_name: str = "pave"
+    """the wandb project name"""
+    wandb_entity: Optional[str] = None
+    """the entity (team) of the wandb project"""
+    checkpoint_interval: int = 100_000
+    """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+
+    # Algorithm specific arguments
+    env_id: str = "Walker2d-v5"
+    """the id of the environment (LunarLander-v3 is made with continuous=True)"""
+    total_timesteps: int = 1_000_000
+    """total timesteps of the experiment"""
+    learning_rate: float = 1e-3
+    """the learning rate of the actor and critic optimizers"""
+    buffer_size: int = 1_000_000
+    """the replay memory buffer size"""
+    gamma: float = 0.99
+    """the discount factor gamma"""
+    tau: float = 0.005
+    """target smoothing coefficient"""
+    batch_size: int = 256
+    """the batch size of samples from the replay memory"""
+    policy_noise: float = 0.2
+    """the std of the target-policy smoothing noise (in [-1, 1] action units)"""
+    exploration_noise: float = 0.1
+    """the std of the Gaussian exploration noise (in [-1, 1] action units)"""
+    learning_starts: int = 10_000
+    """number of uniformly random steps before learning starts"""
+    policy_frequency: int = 2
+    """the frequency of training the policy (delayed)"""
+    noise_clip: float = 0.5
+    """noise clip parameter of the target-policy smoothing regularization"""
+    hidden_sizes: tuple[int, ...] = (400, 300)
+    """hidden layer sizes of the actor and of each critic"""
+    activation: Literal["silu", "relu"] = "silu"
+    """hidden activation (silu, as in the PAVE paper's baselines)"""
+
+    # Grad-CAPS actor regularizer (0 = plain TD3)
+    lambda_t: float = 1.0
+    """weight of the second-difference temporal term on pi(s_prev), pi(s), pi(s')"""
+
+
+class UserError(Exception):
+    """Bad input: reported as one line, no traceback."""
+
+
+class NonFiniteLoss(Exception):
+    """A loss became NaN or inf: training stops, the last good checkpoint is kept."""
+
+
+def check_args(args: Args):
+    for name in ("lambda_t", "exploration_noise", "policy_noise", "noise_clip"):
+        value = getattr(args, name)
+        if not (np.isfinite(value) and value >= 0):
+            raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    if args.batch_size < 1 or args.buffer_size < args.batch_size:
+        raise UserError(f"--batch-size {args.batch_size} must be between 1 and --buffer-size ({args.buffer_size})")
+    if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
+        raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
+    if args.policy_frequency < 1 or not args.hidden_sizes or min(args.hidden_sizes) < 1:
+        raise UserError("--policy-frequency and every --hidden-sizes entry must be >= 1")
+    if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
+        raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+
+
+def make_env(env_id: str, seed: int):
+    kwargs = {"continuous": True} if env_id.startswith("LunarLander") else {}
+    try:
+        env = gym.make(env_id, **kwargs)
+    except Exception as e:  # unknown id, missing extra (mujoco, box2d), bad kwargs
+        raise UserError(f"cannot make env {env_id!r}: {e}") from None
+    if not isinstance(env.action_space, gym.spaces.Box):
+        raise UserError(f"{env_id} has a {env.action_space} action space; a continuous (Box) one is needed")
+    if not isinstance(env.observation_space, gym.spaces.Box) or len(env.observation_space.shape) != 1:
+        raise UserError(f"{env_id} has a {env.observation_space} observation space; a flat Box is needed")
+    env = gym.wrappers.RecordEpisodeStatistics(env)
+    env.action_space.seed(seed)
+    return env
+
+
+# ALGO LOGIC: initialize agent here:
+ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU}
+
+
+def mlp(in_dim, hidden_sizes, out_dim, activation):
+    layers = []
+    for size in hidden_sizes:
+        layers += [nn.Linear(in_dim, size), ACTIVATIONS[activation]()]
+        in_dim = size
+    return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
+
+
+class QNetwork(nn.Module):
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(400, 300), activation="silu"):
+        super().__init__()
+        self.net = mlp(obs_dim + act_dim, hidden_sizes, 1, activation)
+
+    def forward(self, x, a):
+        return self.net(torch.cat([x, a], 1))
+
+
+class Actor(nn.Module):
+    """Deterministic policy with actions in [-1, 1]; `scale_action` maps them to the env's box."""
+
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(400, 300), activation="silu"):
+        super().__init__()
+        self.net = mlp(obs_dim, hidden_sizes, act_dim, activation)
+
+    def forward(self, x):
+        return torch.tanh(self.net(x))
+
+
+def scale_action(action, low, high):
+    """[-1, 1] -> [low, high], elementwise."""
+    return low + 0.5 * (action + 1.0) * (high - low)
+
+
+class ReplayBuffer:
+    """Preallocated tensors of (s, a in [-1, 1], r, true s', terminated, s_prev). Truncation is not stored,
+    so TD targets bootstrap through time limits; s' is the real last observation, never a reset one.
+    s_prev is the previous observation of the same episode, s itself at an episode's first step (the
+    authors' buffer leaks the previous episode's last state there; we do not)."""
+
+    def __init__(self, capacity, obs_dim, act_dim, device, seed):
+        self.capacity, self.pos, self.size = capacity, 0, 0
+        self.obs = torch.zeros((capacity, obs_dim), device=device)
+        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
+        self.prev_obs = torch.zeros((capacity, obs_dim), device=device)
+        self.actions = torch.zeros((capacity, act_dim), device=device)
+        self.rewards = torch.zeros((capacity, 1), device=device)
+        self.terminations = torch.zeros((capacity, 1), device=device)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def add(self, obs, action, reward, next_obs, terminated, prev_obs):
+        i = self.pos
+        self.obs[i] = torch.as_tensor(obs)
+        self.next_obs[i] = torch.as_tensor(next_obs)
+        self.prev_obs[i] = torch.as_tensor(prev_obs)
+        self.actions[i] = torch.as_tensor(action)
+        self.rewards[i] = float(reward)
+        self.terminations[i] = float(terminated)
+        self.pos = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size):
+        idx = torch.randint(self.size, (batch_size,), device=self.obs.device, generator=self.generator)
+        return (self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx], self.terminations[idx],
+                self.prev_obs[idx])
+
+
+def update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer):
+    obs, actions, rewards, next_obs, terminations = batch[:5]
+    with torch.no_grad():
+        clipped_noise = (torch.randn_like(actions) * args.policy_noise).clamp(-args.noise_clip, args.noise_clip)
+        next_state_actions = (target_actor(next_obs) + clipped_noise).clamp(-1.0, 1.0)
+        min_qf_next_target = torch.min(qf1_target(next_obs, next_state_actions), qf2_target(next_obs, next_state_actions))
+        next_q_value = rewards + (1.0 - terminations) * args.gamma * min_qf_next_target
+
+    qf1_a_values, qf2_a_values = qf1(obs, actions), qf2(obs, actions)
+    qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
+    qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
+    qf_loss = qf1_loss + qf2_loss  # plain TD3 critic: Grad-CAPS regularizes the actor only
+    q_optimizer.zero_grad()
+    qf_loss.backward()
+    q_optimizer.step()
+    return {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf_loss": qf_loss, "qf1_values": qf1_a_values.mean()}
+
+
+def second_difference_penalty(a_prev, a, a_next):
+    """Grad-CAPS's temporal term as the authors' code computes it (elementwise, then the mean):
+    0.5 * (a_{t+1} - 2 a_t + a_{t-1})^2 * w,  w = tanh(1 / (a_{t+1} - a_{t-1} + 1e-4)^2), w detached.
+    w ~ 1 for small displacements (penalize zig-zag in place) and ~ 1/displacement^2 for large deliberate
+    moves, so the term ~ (second difference / displacement)^2 there. A third-party rendering divides
+    instead by tanh(a_{t+1} - a_{t-1}) + eps, which blows up as the displacement vanishes; we follow the code."""
+    second_difference = a_next - 2 * a + a_prev  # = (a_{t+1} - a_t) - (a_t - a_{t-1})
+    weight = torch.tanh(1.0 / (a_next - a_prev + 1e-4) ** 2).detach()  # displacement normalization
+    return (0.5 * second_difference**2 * weight).mean()
+
+
+def update_actor(args, batch, actor, qf1, actor_optimizer):
+    obs, next_obs, prev_obs = batch[0], batch[3], batch[5]
+    a = actor(obs)
+    grad_temporal = second_difference_penalty(actor(prev_obs), a, actor(next_obs))
+    actor_loss = -qf1(obs, a).mean() + args.lambda_t * grad_temporal
+    actor_optimizer.zero_grad()
+    actor_loss.backward()
+    actor_optimizer.step()
+    return {"actor_loss": actor_loss, "grad_temporal": grad_temporal}
+
+
+@torch.no_grad()
+def soft_update(target, source, tau):
+    for target_param, param in zip(target.parameters(), source.parameters()):
+        target_param.lerp_(param, tau)
+
+
+def save_checkpoint(path, args, env, global_step, nets):
+    """Atomic (temp file + rename), so a crash mid-write never destroys the previous checkpoint."""
+    def box(space):
+        return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
+
+    checkpoint = {"algorithm": os.path.basename(__file__), "args": vars(args), "env_id": args.env_id,
+                  "observation_space": box(env.observation_space), "action_space": box(env.action_space),
+                  "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()}}
+    torch.save(checkpoint, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def check_finite(losses, global_step):
+    if not torch.isfinite(torch.stack(list(losses.values()))).all():  # one host sync per step
+        name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
+        raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
+
+
+def format_seconds(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(args: Args):
+    check_args(args)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
+    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    env = make_env(args.env_id, args.seed)
+    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    run_dir = os.path.join("runs", run_name)
+    checkpoint_path = os.path.join(run_dir, f"{args.exp_name}.pt")
+    if args.track:
+        try:
+            import wandb
+        except ImportError:
+            raise UserError("--track needs wandb: pip install wandb") from None
+        wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
+                   config=vars(args), name=run_name, save_code=True)
+    writer = SummaryWriter(run_dir)
+    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
+
+    # TRY NOT TO MODIFY: seeding
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    rng = np.random.default_rng(args.seed)  # warm-up actions and exploration noise
+
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    net_kwargs = dict(hidden_sizes=args.hidden_sizes, activation=args.activation)
+    actor = Actor(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    target_actor = Actor(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    target_actor.load_state_dict(actor.state_dict())
+    qf1_target.load_state_dict(qf1.state_dict())
+    qf2_target.load_state_dict(qf2.state_dict())
+    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), lr=args.learning_rate, eps=1e-8)
+    actor_optimizer = optim.Adam(actor.parameters(), lr=args.learning_rate, eps=1e-8)
+    nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
+            "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
+    rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
+    print(f"{run_dir}: {args.env_id}, {'TD3 + Grad-CAPS' if args.lambda_t else 'TD3'} on {device}", flush=True)
+
+    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
+    recent_returns = deque(maxlen=10)
+    start_time = last_print = time.time()
+    global_step = 0
+    obs, _ = env.reset(seed=args.seed)
+    prev_obs = obs  # s_{t-1} := s_t at an episode's first step
+    try:
+        for global_step in range(args.total_timesteps):
+            # ALGO LOGIC: put action logic here
+            if global_step < args.learning_starts:
+                action = rng.uniform(-1.0, 1.0, act_dim)
+            else:
+                with torch.no_grad():
+                    action = actor(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])[0].cpu().numpy()
+                action = np.clip(action + rng.normal(0.0, args.exploration_noise, act_dim), -1.0, 1.0)
+
+            # TRY NOT TO MODIFY: execute the game and log data.
+            next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
+            rb.add(obs, action, reward, next_obs, terminated, prev_obs)
+            prev_obs, obs = obs, next_obs
+            if terminated or truncated:
+                recent_returns.append(float(info["episode"]["r"]))
+                writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
+                writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+                obs, _ = env.reset()
+                prev_obs = obs
+
+            # ALGO LOGIC: training.
+            if global_step >= args.learning_starts:
+                if global_step == args.learning_starts:
+                    start_time = time.time()  # SPS counts the training phase only
+                batch = rb.sample(args.batch_size)
+                losses = update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer)
+                if global_step % args.policy_frequency == 0:
+                    losses |= update_actor(args, batch, actor, qf1, actor_optimizer)
+                    soft_update(target_actor, actor, args.tau)
+                    soft_update(qf1_target, qf1, args.tau)
+                    soft_update(qf2_target, qf2, args.tau)
+                check_finite(losses, global_step)
+
+                if global_step % 100 == 0:
+                    for name, value in losses.items():
+                        writer.add_scalar(f"losses/{name}", value.item(), global_step)
+                    sps = (global_step - args.learning_starts + 1) / (time.time() - start_time)
+                    writer.add_scalar("charts/SPS", int(sps), global_step)
+            if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
+                save_checkpoint(checkpoint_path, args, env, global_step + 1, nets)
+            if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
+                last_print = time.time()
+                phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
+                sps = phase_steps / max(last_print - start_time, 1e-9)
+                ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
+                print(f"step {global_step + 1:,}/{args.total_timesteps:,} | {sps:.0f} SPS"
+                      f"{'' if global_step >= args.learning_starts else ' (warm-up)'} | "
+                      f"ETA {format_seconds((args.total_timesteps - global_step - 1) / max(sps, 1e-9))} | "
+                      f"return {ret} (last {len(recent_returns)} episodes)", flush=True)
+    except KeyboardInterrupt:
+        save_checkpoint(checkpoint_path, args, env, global_step, nets)
+        print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
+        raise SystemExit(130)
+    except NonFiniteLoss as e:
+        kept = f"the last good checkpoint {checkpoint_path} is kept"
+        if not os.path.exists(checkpoint_path):
+            kept = "no checkpoint was written before it"
+        raise UserError(f"training stopped: {e}; {kept}") from None
+    finally:
+        env.close()
+        writer.close()
+    save_checkpoint(checkpoint_path, args, env, args.total_timesteps, nets)
+    print(f"done; checkpoint saved to {checkpoint_path}", flush=True)
+    return run_dir
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        main(tyro.cli(Args))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
