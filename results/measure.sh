@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Closing-note measurements for a set of configurations, each given as "label|file.py|flags":
+# Closing-note measurements for a set of configurations, each "label|file.py|flags[|pendulum flags]":
 #  - training-phase SPS on Walker2d-v5 (paper config, 1000 warm-up then 3000 training steps), two
 #    repeats, interleaved across the configurations so the machine's drift hits all alike;
 #  - the Pendulum-v1 learning check: 20000 steps, seed 1, the mean return of the last 10 episodes.
-# "flags" are the configuration's regularizer weights; PENDULUM_FLAGS (env) is added on Pendulum.
+# The flags are the configuration's regularizer weights (on Pendulum the second set, if given);
+# PENDULUM_FLAGS (an environment variable) is added to every Pendulum run.
 # Run from the repo root on an otherwise idle machine:
-#   PENDULUM_FLAGS="--gamma 0.98 --buffer-size 200000" bash results/measure.sh OUT "label|file.py|flags" ...
+#   PENDULUM_FLAGS="--gamma 0.98 --buffer-size 200000" bash results/measure.sh OUT "label|file.py|flags|flags" ...
 # Writes results/OUT/{sps,learning}.json; run folders go to /tmp/measure_OUT.
 set -euo pipefail
 name=$1; shift
@@ -18,12 +19,12 @@ run() {  # label file flags env steps learning-starts extra...
   $py "$repo/$file" --env-id "$env" --total-timesteps "$steps" --learning-starts "$starts" --seed 1 --exp-name "$label" $flags "$@"
 }
 for rep in 1 2; do
-  for spec in "$@"; do IFS='|' read -r label file flags <<<"$spec"; run "sps_${label}_$rep" "$file" "$flags" Walker2d-v5 4000 1000; done
+  for spec in "$@"; do IFS='|' read -r label file flags _ <<<"$spec"; run "sps_${label}_$rep" "$file" "$flags" Walker2d-v5 4000 1000; done
 done
 for spec in "$@"; do
-  IFS='|' read -r label file flags <<<"$spec"
+  IFS='|' read -r label file flags pendulum_flags <<<"$spec"
   # shellcheck disable=SC2086
-  run "learn_$label" "$file" "$flags" Pendulum-v1 20000 10000 ${PENDULUM_FLAGS:-}
+  run "learn_$label" "$file" "${pendulum_flags:-$flags}" Pendulum-v1 20000 10000 ${PENDULUM_FLAGS:-}
 done
 
 $py - "$out" "$@" <<'PY'

@@ -1,0 +1,413 @@
+# Evaluate checkpoints of any algorithm file in this repo: return, FFT smoothness, robustness to
+# observation noise, and the critic geometry behind PAVE (Lee et al., ICML 2026, Tables 1-3 and App. A).
+#   python eval_smoothness.py runs/                       # every checkpoint below runs/
+#   python eval_smoothness.py runs/a runs/b --obs-noise 0.01 0.05 0.1 --critic-metrics --plot-field
+import csv
+import glob
+import importlib.util
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+import tyro
+from torch.func import grad, jacrev, vmap
+
+REPO = os.path.dirname(os.path.abspath(__file__))
+RUN_ARGS = {"exp_name", "seed", "torch_deterministic", "device", "track", "wandb_project_name", "wandb_entity",
+            "checkpoint_interval"}  # run bookkeeping: two checkpoints that differ only here are one group
+
+
+@dataclass
+class Args:
+    paths: tyro.conf.Positional[tuple[str, ...]]
+    """checkpoints (.pt), run folders, or folders of runs"""
+    episodes: int = 10
+    """deterministic evaluation episodes per checkpoint (and per noise level)"""
+    seed: int = 0
+    """episode i of every checkpoint resets with seed + i, so all methods start from the same states"""
+    obs_noise: tuple[float, ...] = ()
+    """noise levels sigma: the policy sees clip(s + U(-sigma, sigma) * sigma_base, bounds), e.g. 0.01 0.05 0.1"""
+    noise_reference: Optional[str] = None
+    """checkpoint whose visited states give sigma_base (default: the first checkpoint of each env)"""
+    noise_reference_episodes: int = 20
+    """episodes of the reference policy that estimate sigma_base (the paper: 20)"""
+    critic_metrics: bool = False
+    """also measure Q1's geometry along the clean trajectories (exact autograd)"""
+    curvature_delta: float = 1.0
+    """margin for the 'tr H_aa < -delta' rate of --critic-metrics"""
+    plot_field: bool = False
+    """plot ||H_sa||_2 over a 50x50 (state dim, action dim) grid per group (the paper's Appendix A figure)"""
+    plots: bool = True
+    """write PNG plots (action traces, amplitude spectra, return and sm against noise)"""
+    caps_normalization: bool = False
+    """also report sm in the CAPS normalization (Mysore et al.): sm_caps = sm * 4 / (T - 2) for even T"""
+    out_dir: str = "eval"
+    """where the CSV, JSON and PNG files go"""
+
+
+class UserError(Exception):
+    """Bad input: reported as one line, no traceback."""
+
+
+def smoothness_score(actions, convention="asap"):
+    """FFT smoothness of one episode's actions, shape (T, d) or (T,), lower is smoother.
+
+    asap (default, the ASAP/PAVE papers' numbers): sm = (2 / T^2) * mean_dims sum_{k < T//2} k |FFT_k|;
+    a sinusoid of amplitude A at f cycles per step scores A * f, a constant 0. The Nyquist bin is left out.
+    caps (Mysore et al.): the same sum scaled by 2 / (T m (m - 1)), m = T // 2 (mean over bins of the
+    one-sided amplitude times the frequency normalized to Nyquist). Both depend on T: compare equal lengths.
+    """
+    a = np.asarray(actions, dtype=np.float64)
+    a = a[:, None] if a.ndim == 1 else a
+    T, m = a.shape[0], a.shape[0] // 2
+    weighted = (np.arange(m)[:, None] * np.abs(np.fft.fft(a, axis=0)[:m])).sum(0).mean()
+    if convention == "asap":
+        return float(2.0 * weighted / T**2)
+    if convention == "caps":
+        return float(2.0 * weighted / (T * m * (m - 1))) if m > 1 else 0.0
+    raise ValueError(f"unknown convention {convention!r}")
+
+
+def observation_noise(obs, sigma, sigma_base, low, high, rng):
+    """The paper's observation noise: clip(s + U(-sigma, sigma) * sigma_base, low, high), per dimension."""
+    return np.clip(obs + rng.uniform(-sigma, sigma, size=np.shape(obs)) * sigma_base, low, high)
+
+
+def critic_derivatives(qf, states, actions, chunk=1024):
+    """Exact per-point dQ/da (N, d_a), H_sa = d2Q/(da ds) (N, d_a, d_s) and H_aa (N, d_a, d_a) of qf."""
+    def q(s, a):
+        return qf(s[None], a[None])[0, 0]
+
+    dq_da = grad(q, argnums=1)
+    second = vmap(jacrev(dq_da, argnums=(0, 1)))
+    out = [(vmap(dq_da)(s, a), *second(s, a)) for s, a in zip(states.split(chunk), actions.split(chunk))]
+    return tuple(torch.cat(parts).detach() for parts in zip(*out))
+
+
+def critic_geometry(qf, episodes, delta):
+    """Q1's geometry along trajectories, each episode a (states, actions in [-1, 1]) pair of tensors.
+
+    M_sup / M_mean: max / mean over steps of the spectral norm of H_sa; mu_inf: min |tr H_aa|; the rates of
+    tr H_aa < -delta and of a negative definite (symmetrized) H_aa; and the cosine of consecutive dQ/da
+    within an episode, with its flip rate (the fraction of negative cosines)."""
+    norms, traces, max_eigs, cosines = [], [], [], []
+    for states, actions in episodes:
+        g, h_sa, h_aa = critic_derivatives(qf, states, actions)
+        norms.append(torch.linalg.matrix_norm(h_sa, ord=2))
+        traces.append(h_aa.diagonal(dim1=1, dim2=2).sum(1))
+        max_eigs.append(torch.linalg.eigvalsh(0.5 * (h_aa + h_aa.transpose(1, 2)))[:, -1])
+        cosines.append(torch.nn.functional.cosine_similarity(g[:-1], g[1:], dim=1))
+    norms, traces, max_eigs, cosines = (torch.cat(x).double() for x in (norms, traces, max_eigs, cosines))
+    return {"M_sup": norms.max().item(), "M_mean": norms.mean().item(), "mu_inf": traces.abs().min().item(),
+            "trace_mean": traces.mean().item(), "trace_below_minus_delta_rate": (traces < -delta).double().mean().item(),
+            "ndef_rate": (max_eigs < 0).double().mean().item(),
+            "cos_mean": cosines.mean().item() if len(cosines) else float("nan"),
+            "flip_rate": (cosines < 0).double().mean().item() if len(cosines) else float("nan")}
+
+
+def find_checkpoints(paths):
+    found = []
+    for path in paths:
+        if os.path.isfile(path):
+            found.append(path)
+        elif os.path.isdir(path):
+            inside = sorted(glob.glob(os.path.join(path, "**", "*.pt"), recursive=True))
+            if not inside:
+                raise UserError(f"no checkpoint (.pt) under {path}")
+            found += inside
+        else:
+            raise UserError(f"no such file or folder: {path}")
+    return found
+
+
+def load_policy(path, device="cpu"):
+    """Rebuild a checkpoint's actor (and critic Q1) by importing the algorithm file it names."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:
+        raise UserError(f"cannot read checkpoint {path}: {str(e).splitlines()[0]}") from None
+    if not isinstance(ckpt, dict) or not {"algorithm", "args", "env_id", "actor", "qf1", "action_space"} <= set(ckpt):
+        raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
+    source = os.path.join(REPO, os.path.basename(str(ckpt["algorithm"])))
+    if not os.path.isfile(source):
+        raise UserError(f"{path} was written by {ckpt['algorithm']}, which is not in {REPO}")
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(source))[0], source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = ckpt["args"]
+    obs_dim, act_dim = ckpt["observation_space"]["shape"][0], ckpt["action_space"]["shape"][0]
+    actor = module.Actor(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
+    qf1 = module.QNetwork(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
+    try:
+        actor.load_state_dict(ckpt["actor"])
+        qf1.load_state_dict(ckpt["qf1"])
+    except RuntimeError as e:
+        raise UserError(f"{path} does not fit {ckpt['algorithm']}'s networks: {str(e).splitlines()[0]}") from None
+    return ckpt, module, actor.eval().requires_grad_(False), qf1.eval()
+
+
+def make_eval_env(ckpt, module, path):
+    try:
+        env = module.make_env(ckpt["env_id"], 0)
+    except module.UserError as e:
+        raise UserError(f"{path}: {e}") from None
+    for name, space in (("observation_space", env.observation_space), ("action_space", env.action_space)):
+        saved = ckpt[name]
+        if list(space.shape) != saved["shape"] or not np.allclose(space.low, saved["low"]) or not np.allclose(space.high, saved["high"]):
+            raise UserError(f"{path} was trained on another {name} than {ckpt['env_id']} has now")
+    return env
+
+
+def rollout(env, actor, seed, noise=None):
+    """One deterministic episode. noise = (sigma, sigma_base, rng) corrupts what the policy sees, not the env."""
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    obs, _ = env.reset(seed=seed)
+    states, actions, rewards, done = [], [], [], False
+    while not done:
+        seen = obs if noise is None else observation_noise(obs, noise[0], noise[1], env.observation_space.low,
+                                                             env.observation_space.high, noise[2])
+        with torch.no_grad():
+            action = actor(torch.as_tensor(seen, dtype=torch.float32)[None])[0].numpy().astype(np.float64)
+        states.append(np.asarray(obs, dtype=np.float64))
+        actions.append(action)
+        obs, reward, terminated, truncated, _ = env.step(low + 0.5 * (action + 1.0) * (high - low))
+        rewards.append(float(reward))
+        done = terminated or truncated
+    actions = np.array(actions)
+    return {"states": np.array(states), "actions": actions, "env_actions": low + 0.5 * (actions + 1.0) * (high - low),
+            "return": float(np.sum(rewards))}
+
+
+def mean_std(values):
+    values = np.asarray(values, dtype=np.float64)
+    return {"mean": float(values.mean()), "std": float(values.std())} if len(values) else {"mean": float("nan"), "std": float("nan")}
+
+
+def group_labels(ckpts):
+    """'algorithm' where one setting of it is given, else 'algorithm (the settings that differ)'."""
+    settings = {path: {k: v for k, v in c["args"].items() if k not in RUN_ARGS} for path, c in ckpts.items()}
+    labels = {}
+    for path, c in ckpts.items():
+        algo = os.path.splitext(c["algorithm"])[0]
+        siblings = [settings[p] for p, other in ckpts.items() if other["algorithm"] == c["algorithm"]]
+        differ = sorted(k for k in settings[path] if any(s.get(k) != settings[path][k] for s in siblings))
+        labels[path] = algo + (f" ({', '.join(f'{k}={settings[path][k]}' for k in differ)})" if differ else "")
+    return labels
+
+
+def sigma_base_for(env, actor, args):
+    states = np.concatenate([rollout(env, actor, args.seed + 10_000 + i)["states"] for i in range(args.noise_reference_episodes)])
+    return np.maximum(states.std(0), 1e-6)
+
+
+def evaluate(args: Args):
+    if args.episodes < 1 or args.noise_reference_episodes < 1 or any(not 0 <= s < np.inf for s in args.obs_noise):
+        raise UserError("--episodes and --noise-reference-episodes must be >= 1 and --obs-noise levels >= 0")
+    paths = find_checkpoints(args.paths)
+    loaded = {path: load_policy(path) for path in paths}
+    envs = {path: make_eval_env(ckpt, module, path) for path, (ckpt, module, _, _) in loaded.items()}
+    labels = group_labels({path: c for path, (c, _, _, _) in loaded.items()})
+    levels = [0.0] + [s for s in args.obs_noise if s > 0]
+
+    sigma_base = {}  # per env id, from the reference checkpoint's visited states
+    if len(levels) > 1:
+        reference = [args.noise_reference] if args.noise_reference else []
+        for path in reference + paths:
+            ckpt, module, actor, _ = loaded.get(path) or load_policy(path)
+            if ckpt["env_id"] not in sigma_base:
+                sigma_base[ckpt["env_id"]] = sigma_base_for(envs.get(path) or make_eval_env(ckpt, module, path), actor, args)
+
+    results = []
+    for path in paths:
+        ckpt, _, actor, qf1 = loaded[path]
+        env, row = envs[path], {"path": path, "group": labels[path], "algorithm": ckpt["algorithm"],
+                                "env_id": ckpt["env_id"], "seed": ckpt["args"]["seed"], "global_step": ckpt["global_step"]}
+        row["levels"] = {}
+        for j, sigma in enumerate(levels):
+            episodes = []
+            for i in range(args.episodes):
+                noise = None if sigma == 0 else (sigma, sigma_base[ckpt["env_id"]], np.random.default_rng([args.seed, j, i]))
+                episodes.append(rollout(env, actor, args.seed + i, noise))
+            row["levels"][sigma] = {"returns": [e["return"] for e in episodes],
+                                    "sm": [smoothness_score(e["env_actions"]) for e in episodes],
+                                    "sm_caps": [smoothness_score(e["env_actions"], "caps") for e in episodes]}
+            if sigma == 0:
+                row["episodes"] = episodes
+        if args.critic_metrics:
+            clean = [(torch.as_tensor(e["states"], dtype=torch.float32), torch.as_tensor(e["actions"], dtype=torch.float32))
+                     for e in row["episodes"]]
+            row["critic"] = critic_geometry(qf1, clean, args.curvature_delta)
+        clean = row["levels"][0.0]
+        print(f"{path}: return {np.mean(clean['returns']):.1f}, sm {np.mean(clean['sm']):.3f}", flush=True)
+        results.append(row)
+    return results, levels, sigma_base
+
+
+def summarize(results, levels, args):
+    """Per group and noise level: mean (std) pooled over all episodes, and across checkpoints (seeds)."""
+    groups = {}
+    for row in results:
+        groups.setdefault(row["group"], []).append(row)
+    summary = {}
+    for label, rows in groups.items():
+        summary[label] = {"checkpoints": [row["path"] for row in rows], "levels": {}}
+        for sigma in levels:
+            entry = {}
+            for key in ("returns", "sm") + (("sm_caps",) if args.caps_normalization else ()):
+                per_ckpt = [row["levels"][sigma][key] for row in rows]
+                entry[key] = {"pooled": mean_std(np.concatenate(per_ckpt)), "across_seeds": mean_std([np.mean(v) for v in per_ckpt])}
+            summary[label]["levels"][str(sigma)] = entry
+        if args.critic_metrics:
+            summary[label]["critic"] = {k: mean_std([row["critic"][k] for row in rows]) for k in rows[0]["critic"]}
+    return summary
+
+
+def print_table(summary, levels):
+    print(f"\n{'group':<48} {'sigma':>6} {'re (pooled)':>20} {'sm (pooled)':>16} {'re (seeds)':>20} {'sm (seeds)':>16}")
+    for label, group in summary.items():
+        for sigma in levels:
+            e = group["levels"][str(sigma)]
+            cells = [f"{e[k][w]['mean']:.2f} ({e[k][w]['std']:.2f})" for w in ("pooled", "across_seeds") for k in ("returns", "sm")]
+            print(f"{label[:48]:<48} {sigma:>6g} {cells[0]:>20} {cells[1]:>16} {cells[2]:>20} {cells[3]:>16}")
+    print("re: return, higher is better; sm: FFT smoothness (ASAP/PAVE convention), lower is smoother; mean (std).")
+    for label, group in summary.items():
+        if "critic" in group:
+            print(f"critic geometry, {label}: " + ", ".join(f"{k} {v['mean']:.4g}" for k, v in group["critic"].items()))
+
+
+def write_outputs(results, summary, levels, sigma_base, args):
+    os.makedirs(args.out_dir, exist_ok=True)
+    critic_keys = list(results[0].get("critic", {}))
+    with open(os.path.join(args.out_dir, "eval.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "group", "algorithm", "env_id", "seed", "global_step", "obs_noise", "episodes",
+                         "return_mean", "return_std", "sm_mean", "sm_std", "sm_caps_mean"] + critic_keys)
+        for row in results:
+            for sigma in levels:
+                level = row["levels"][sigma]
+                critic = [row["critic"][k] for k in critic_keys] if sigma == 0 and critic_keys else [""] * len(critic_keys)
+                writer.writerow([row["path"], row["group"], row["algorithm"], row["env_id"], row["seed"], row["global_step"], sigma,
+                                 len(level["returns"]), np.mean(level["returns"]), np.std(level["returns"]),
+                                 np.mean(level["sm"]), np.std(level["sm"]), np.mean(level["sm_caps"])] + critic)
+    report = {"settings": {k: v for k, v in vars(args).items()}, "sm_convention": "asap: (2/T^2) mean_dims sum_k k|FFT_k|",
+              "sigma_base": {env: base.tolist() for env, base in sigma_base.items()}, "groups": summary,
+              "checkpoints": [{k: v for k, v in row.items() if k != "episodes"} | {"levels": {str(s): v for s, v in row["levels"].items()}}
+                              for row in results]}
+    with open(os.path.join(args.out_dir, "eval.json"), "w") as f:
+        json.dump(report, f, indent=1)
+
+
+def plot(results, summary, levels, args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = {}
+    for row in results:
+        groups.setdefault(row["group"], []).append(row)
+    fig, axes = plt.subplots(len(groups), 2, figsize=(12, 3 * len(groups)), squeeze=False)
+    for (label, rows), (ax_trace, ax_spec) in zip(groups.items(), axes):
+        trace = rows[0]["episodes"][0]["env_actions"]
+        ax_trace.plot(trace, lw=0.8)
+        ax_trace.set(title=f"{label}: actions, first episode", xlabel="step", ylabel="action (env units)")
+        length = min(len(e["env_actions"]) for row in rows for e in row["episodes"])
+        spectra = [np.abs(np.fft.rfft(e["env_actions"][:length], axis=0)).mean(1) for row in rows for e in row["episodes"]]
+        ax_spec.semilogy(np.fft.rfftfreq(length), np.mean(spectra, 0) + 1e-12)
+        ax_spec.set(title=f"{label}: mean amplitude spectrum", xlabel="frequency (cycles / step)", ylabel="|FFT|")
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out_dir, "actions_and_spectra.png"), dpi=100)
+    plt.close(fig)
+    if len(levels) > 1:
+        fig, (ax_re, ax_sm) = plt.subplots(1, 2, figsize=(11, 4))
+        for label, group in summary.items():
+            for ax, key in ((ax_re, "returns"), (ax_sm, "sm")):
+                stats = [group["levels"][str(s)][key]["across_seeds"] for s in levels]
+                ax.errorbar(levels, [s["mean"] for s in stats], [s["std"] for s in stats], marker="o", capsize=3, label=label)
+        ax_re.set(xlabel="observation noise sigma", ylabel="return")
+        ax_sm.set(xlabel="observation noise sigma", ylabel="sm (lower is smoother)")
+        ax_re.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(args.out_dir, "noise.png"), dpi=100)
+        plt.close(fig)
+
+
+def plot_field(results, args):
+    """Appendix A: ||H_sa||_2 of Q1 over (state dim, action dim) around a shared reference state s*.
+    The pair is the largest |d2Q/(ds_i da_j)| of the first checkpoint at (s*, pi(s*)); s* is where its
+    policy is after 20 steps. The state axis spans s*_i +- 1 raw unit; the action axis spans [-1, 1], the
+    range the critics were trained on (the authors' +-1.5 around pi(s*) leaves it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first_per_group = {}
+    for row in results:
+        first_per_group.setdefault(row["group"], row)
+    first = results[0]
+    ckpt, module, actor, qf1 = load_policy(first["path"])
+    env = make_eval_env(ckpt, module, first["path"])
+    obs, _ = env.reset(seed=args.seed)
+    for _ in range(20):
+        with torch.no_grad():
+            action = actor(torch.as_tensor(obs, dtype=torch.float32)[None])[0].numpy()
+        low, high = env.action_space.low, env.action_space.high
+        obs, _, terminated, truncated, _ = env.step(low + 0.5 * (action + 1.0) * (high - low))
+        if terminated or truncated:
+            obs, _ = env.reset(seed=args.seed)
+    s_star = torch.as_tensor(obs, dtype=torch.float32)
+    _, h_sa, _ = critic_derivatives(qf1, s_star[None], actor(s_star[None]))
+    a_idx, s_idx = np.unravel_index(h_sa[0].abs().argmax().item(), tuple(h_sa[0].shape))
+    state_axis = s_star[s_idx].item() + np.linspace(-1.0, 1.0, 50)
+    action_axis = np.linspace(-1.0, 1.0, 50)
+    grids = {}
+    for label, row in first_per_group.items():
+        _, _, actor_g, qf_g = load_policy(row["path"])
+        a_star = actor_g(s_star[None])[0]
+        S, A = np.meshgrid(state_axis, action_axis, indexing="ij")
+        states = s_star.repeat(S.size, 1)
+        states[:, s_idx] = torch.as_tensor(S.ravel(), dtype=torch.float32)
+        actions = a_star.repeat(S.size, 1)
+        actions[:, a_idx] = torch.as_tensor(A.ravel(), dtype=torch.float32)
+        _, h_sa, _ = critic_derivatives(qf_g, states, actions)
+        grids[label] = torch.linalg.matrix_norm(h_sa, ord=2).reshape(S.shape).numpy()
+    vmax = float(np.percentile(grids[first["group"]], 99))
+    fig = plt.figure(figsize=(6 * len(grids), 5))
+    for k, (label, z) in enumerate(grids.items()):
+        ax = fig.add_subplot(1, len(grids), k + 1, projection="3d")
+        ax.plot_surface(*np.meshgrid(state_axis, action_axis, indexing="ij"), np.clip(z, 0, vmax), cmap="magma", vmin=0, vmax=vmax)
+        ax.set(title=label, xlabel=f"state dim {s_idx}", ylabel=f"action dim {a_idx}", zlabel="||H_sa||_2", zlim=(0, vmax))
+        ax.view_init(elev=45, azim=225)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out_dir, "q_gradient_field.png"), dpi=100)
+    plt.close(fig)
+    return {"state_dim": int(s_idx), "action_dim": int(a_idx), "vmax": vmax,
+            "mean_norm": {label: float(z.mean()) for label, z in grids.items()}}
+
+
+def main(args: Args):
+    results, levels, sigma_base = evaluate(args)
+    summary = summarize(results, levels, args)
+    print_table(summary, levels)
+    write_outputs(results, summary, levels, sigma_base, args)
+    if args.plots:
+        plot(results, summary, levels, args)
+    if args.plot_field:
+        field = plot_field(results, args)
+        print(f"Q-gradient field: state dim {field['state_dim']}, action dim {field['action_dim']}; mean ||H_sa||_2 "
+              + ", ".join(f"{k} {v:.3g}" for k, v in field["mean_norm"].items()))
+    print(f"wrote {args.out_dir}/eval.csv, eval.json" + (" and plots" if args.plots or args.plot_field else ""))
+    return summary
+
+
+if __name__ == "__main__":
+    try:
+        main(tyro.cli(Args))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)

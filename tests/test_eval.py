@@ -1,0 +1,163 @@
+"""eval_smoothness.py: the smoothness score, the noise model, the critic metrics, and end-to-end runs."""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+import eval_smoothness as ev
+from conftest import ROOT, run_cli
+
+ALGORITHM_FILES = ["td3_pave", "sac_pave", "td3_caps", "td3_grad", "td3_asap"]
+
+
+def test_smoothness_of_a_sinusoid_is_amplitude_times_frequency():
+    t = np.arange(1000)
+    for amplitude, f in ((0.7, 0.05), (2.0, 0.01), (1.0, 0.45)):
+        assert ev.smoothness_score(amplitude * np.sin(2 * np.pi * f * t)) == pytest.approx(amplitude * f, rel=1e-9)
+    assert ev.smoothness_score(np.full((200, 3), 0.4)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_smoothness_matches_the_closed_form_on_random_actions():
+    rng = np.random.default_rng(0)
+    for T in (64, 65):
+        actions = rng.uniform(-1, 1, (T, 3))
+        t, m = np.arange(T), T // 2
+        dft = np.exp(-2j * np.pi * np.outer(np.arange(m), t) / T) @ actions  # bins 0 .. m-1, written out
+        weighted = (np.arange(m)[:, None] * np.abs(dft)).sum(0).mean()
+        assert ev.smoothness_score(actions) == pytest.approx(2 * weighted / T**2, rel=1e-12)
+        assert ev.smoothness_score(actions, "caps") == pytest.approx(2 * weighted / (T * m * (m - 1)), rel=1e-12)
+    one_dim = rng.normal(size=100)
+    assert ev.smoothness_score(one_dim) == ev.smoothness_score(one_dim[:, None])
+
+
+def test_observation_noise_statistics_bounds_and_seeding():
+    sigma, base = 0.1, np.array([1.0, 2.0, 0.5])
+    low, high = np.full(3, -np.inf), np.full(3, np.inf)
+    noise = np.array([ev.observation_noise(np.zeros(3), sigma, base, low, high, rng)
+                      for rng in [np.random.default_rng(0)] for _ in range(20000)])
+    assert np.all(np.abs(noise) <= sigma * base)
+    np.testing.assert_allclose(noise.std(0), sigma * base / np.sqrt(3), rtol=0.03)  # U(-a, a) has std a / sqrt(3)
+    np.testing.assert_allclose(noise.mean(0), 0, atol=0.01 * sigma * base.max())
+    clipped = ev.observation_noise(np.ones(3), 0.5, base, -np.ones(3), np.ones(3), np.random.default_rng(1))
+    assert np.all(clipped <= 1) and np.all(clipped >= -1)
+    draw = lambda seed: ev.observation_noise(np.zeros(3), sigma, base, low, high, np.random.default_rng(seed))  # noqa: E731
+    assert np.array_equal(draw(5), draw(5)) and not np.array_equal(draw(5), draw(6))
+
+
+class QuadraticCritic(nn.Module):
+    """Q(s, a) = a^T A a / 2 + a^T B s: H_aa = A (symmetric), H_sa = B, dQ/da = A a + B s."""
+
+    def __init__(self, A, B):
+        super().__init__()
+        self.A, self.B = torch.tensor(A), torch.tensor(B)
+
+    def forward(self, s, a):
+        return (0.5 * torch.einsum("ni,ij,nj->n", a, self.A, a) + torch.einsum("ni,ij,nj->n", a, self.B, s))[:, None]
+
+
+B = [[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]
+S1, S2 = np.array([1.0, 0.0, 2.0]), np.array([0.0, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("A, trace_below, ndef", [([[-2.0, 0.5], [0.5, -1.0]], 1.0, 1.0), ([[1.0, 0.0], [0.0, -1.0]], 0.0, 0.0)])
+def test_critic_metrics_on_a_quadratic_critic(A, trace_below, ndef):
+    qf = QuadraticCritic(A, B)
+    states = torch.tensor(np.array([S1, S1, -S1, S2]), dtype=torch.float32)
+    actions = torch.zeros(4, 2)
+    second = (torch.tensor(np.array([S2, S1]), dtype=torch.float32), torch.tensor([[0.5, -0.5], [0.5, -0.5]]))
+    metrics = ev.critic_geometry(qf, [(states, actions), second], delta=1.0)
+    assert metrics["M_sup"] == pytest.approx(np.linalg.norm(B, 2), rel=1e-5)
+    assert metrics["M_mean"] == pytest.approx(np.linalg.norm(B, 2), rel=1e-5)
+    assert metrics["mu_inf"] == pytest.approx(abs(np.trace(A)), abs=1e-5)
+    assert metrics["trace_below_minus_delta_rate"] == trace_below
+    assert metrics["ndef_rate"] == ndef
+    g = [np.array(B) @ S1, np.array(B) @ S1, -np.array(B) @ S1, np.array(B) @ S2]  # first episode, a = 0
+    g2 = [np.array(A) @ [0.5, -0.5] + np.array(B) @ s for s in (S2, S1)]
+    cos = [u @ v / np.linalg.norm(u) / np.linalg.norm(v) for u, v in [(g[0], g[1]), (g[1], g[2]), (g[2], g[3]), (g2[0], g2[1])]]
+    assert metrics["cos_mean"] == pytest.approx(np.mean(cos), abs=1e-5)
+    assert metrics["flip_rate"] == pytest.approx(np.mean(np.array(cos) < 0))  # never across the two episodes
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """A short Pendulum checkpoint from every algorithm file."""
+    cwd = tmp_path_factory.mktemp("ckpts")
+    for name in ALGORITHM_FILES:
+        result = run_cli(f"{name}.py", "--env-id", "Pendulum-v1", "--total-timesteps", 300, "--learning-starts", 100,
+                         "--hidden-sizes", 32, 32, "--batch-size", 32, cwd=cwd)
+        assert result.returncode == 0, result.stderr
+    return os.path.join(cwd, "runs")
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_end_to_end_on_every_algorithm_file(checkpoints, tmp_path):
+    out = tmp_path / "eval"
+    flags = [checkpoints, "--episodes", 2, "--obs-noise", 0.05, "--noise-reference-episodes", 2, "--critic-metrics",
+             "--plot-field", "--out-dir", out]
+    result = run_cli("eval_smoothness.py", *flags, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(out / "eval.csv")
+    assert len(rows) == 2 * len(ALGORITHM_FILES)  # noise-free and sigma = 0.05
+    assert {row["algorithm"] for row in rows} == {f"{name}.py" for name in ALGORITHM_FILES}
+    for row in rows:
+        assert row["episodes"] == "2" and np.isfinite(float(row["return_mean"])) and float(row["sm_mean"]) >= 0
+        if row["obs_noise"] == "0.0":
+            assert all(np.isfinite(float(row[k])) for k in ("M_sup", "mu_inf", "ndef_rate", "flip_rate"))
+    report = json.loads((out / "eval.json").read_text())
+    assert set(report["groups"]) == set(ALGORITHM_FILES)
+    assert len(report["sigma_base"]["Pendulum-v1"]) == 3
+    for name in ("actions_and_spectra.png", "noise.png", "q_gradient_field.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+    assert "re: return" in result.stdout
+
+    again = tmp_path / "again"
+    result = run_cli("eval_smoothness.py", *flags[:-1], again, "--no-plots", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert read_csv(again / "eval.csv") == rows  # seeded: two evaluations agree, noise included
+
+
+def test_matplotlib_is_imported_only_when_plotting(checkpoints, tmp_path):
+    code = ("import sys, eval_smoothness as ev; "
+            f"ev.main(ev.Args(paths=({checkpoints!r},), episodes=1, plots=False, out_dir={str(tmp_path)!r})); "
+            "print('matplotlib' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("False")
+
+
+def bad_checkpoints(checkpoints, folder):
+    (source,) = [p for p in (os.path.join(d, f) for d, _, fs in os.walk(checkpoints) for f in fs) if p.endswith("td3_pave.pt")]
+    ckpt = torch.load(source, weights_only=True)
+    made = {"missing": os.path.join(folder, "nope.pt")}
+    made["corrupt"] = os.path.join(folder, "corrupt.pt")
+    with open(made["corrupt"], "wb") as f:
+        f.write(b"not a checkpoint")
+    for name, content in {"foreign": {"weights": torch.zeros(3)}, "unknown_algorithm": {**ckpt, "algorithm": "td4.py"},
+                          "no_env": {**ckpt, "env_id": "NoSuchEnv-v0"},
+                          "other_env": {**ckpt, "env_id": "MountainCarContinuous-v0"}}.items():
+        made[name] = os.path.join(folder, f"{name}.pt")
+        torch.save(content, made[name])
+    return made
+
+
+@pytest.mark.parametrize("case, message", [("missing", "no such file"), ("corrupt", "cannot read checkpoint"),
+                                           ("foreign", "not a checkpoint of this project"),
+                                           ("unknown_algorithm", "td4.py"), ("no_env", "cannot make env"),
+                                           ("other_env", "another observation_space")])
+def test_bad_input_gets_one_clear_line(checkpoints, tmp_path, case, message):
+    path = bad_checkpoints(checkpoints, str(tmp_path))[case]
+    result = run_cli("eval_smoothness.py", path, "--episodes", 1, "--no-plots", "--out-dir", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and message in result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0
