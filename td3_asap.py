@@ -406,7 +406,7 @@ def main(args: Args):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started as a background job, which ignores SIGINT
     try:
         main(tyro.cli(Args))
     except UserError as e:
