@@ -147,6 +147,25 @@ def test_bad_input_gets_one_clear_line(algo, flags, message, tmp_path):
     assert not os.path.exists(os.path.join(tmp_path, "runs"))  # nothing half-made
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_gets_one_clear_line(tmp_path):
+    result = run_cli("td3_pave.py", "--env-id", "Pendulum-v1", "--device", "cuda", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("error: --device cuda") and "Traceback" not in result.stderr
+
+
+def test_sac_autotune_learns_alpha(tmp_path):
+    result = run_cli("sac_pave.py", *SHORT[:2], "--total-timesteps", 400, "--learning-starts", 100, "--hidden-sizes", 32, 32,
+                     "--batch-size", 32, "--autotune", "--alpha", 0.5, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    run_dir = only_run_dir(tmp_path)
+    scalars = read_scalars(run_dir)
+    alphas = [v for _, v in scalars["losses/alpha"]]
+    assert alphas[0] < 0.5 and len(set(alphas)) == len(alphas)  # moves at every logged step
+    assert all(math.isfinite(v) for _, v in scalars["losses/alpha_loss"])
+    ckpt = torch.load(os.path.join(run_dir, "sac_pave.pt"), weights_only=True)
+    assert "a_optimizer" in ckpt and math.isclose(ckpt["log_alpha"].exp().item(), alphas[-1], rel_tol=0.1)
+
+
 def test_sigint_leaves_a_loadable_checkpoint(algo, tmp_path):
     flags = ["--env-id", "Pendulum-v1", "--total-timesteps", 100000, "--learning-starts", 200, "--hidden-sizes", 32, 32,
              "--batch-size", 32]
