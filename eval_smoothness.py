@@ -17,8 +17,16 @@ import tyro
 from torch.func import grad, jacrev, vmap
 
 REPO = os.path.dirname(os.path.abspath(__file__))
-RUN_ARGS = {"exp_name", "seed", "torch_deterministic", "device", "track", "wandb_project_name", "wandb_entity",
-            "checkpoint_interval"}  # run bookkeeping: two checkpoints that differ only here are one group
+RUN_ARGS = {
+    "exp_name",
+    "seed",
+    "torch_deterministic",
+    "device",
+    "track",
+    "wandb_project_name",
+    "wandb_entity",
+    "checkpoint_interval",
+}  # run bookkeeping: two checkpoints that differ only here are one group
 
 
 @dataclass
@@ -79,6 +87,7 @@ def observation_noise(obs, sigma, sigma_base, low, high, rng):
 
 def critic_derivatives(qf, states, actions, chunk=1024):
     """Exact per-point dQ/da (N, d_a), H_sa = d2Q/(da ds) (N, d_a, d_s) and H_aa (N, d_a, d_a) of qf."""
+
     def q(s, a):
         return qf(s[None], a[None])[0, 0]
 
@@ -102,11 +111,16 @@ def critic_geometry(qf, episodes, delta):
         max_eigs.append(torch.linalg.eigvalsh(0.5 * (h_aa + h_aa.transpose(1, 2)))[:, -1])
         cosines.append(torch.nn.functional.cosine_similarity(g[:-1], g[1:], dim=1))
     norms, traces, max_eigs, cosines = (torch.cat(x).double() for x in (norms, traces, max_eigs, cosines))
-    return {"M_sup": norms.max().item(), "M_mean": norms.mean().item(), "mu_inf": traces.abs().min().item(),
-            "trace_mean": traces.mean().item(), "trace_below_minus_delta_rate": (traces < -delta).double().mean().item(),
-            "ndef_rate": (max_eigs < 0).double().mean().item(),
-            "cos_mean": cosines.mean().item() if len(cosines) else float("nan"),
-            "flip_rate": (cosines < 0).double().mean().item() if len(cosines) else float("nan")}
+    return {
+        "M_sup": norms.max().item(),
+        "M_mean": norms.mean().item(),
+        "mu_inf": traces.abs().min().item(),
+        "trace_mean": traces.mean().item(),
+        "trace_below_minus_delta_rate": (traces < -delta).double().mean().item(),
+        "ndef_rate": (max_eigs < 0).double().mean().item(),
+        "cos_mean": cosines.mean().item() if len(cosines) else float("nan"),
+        "flip_rate": (cosines < 0).double().mean().item() if len(cosines) else float("nan"),
+    }
 
 
 def find_checkpoints(paths):
@@ -157,34 +171,54 @@ def make_eval_env(ckpt, module, path):
         raise UserError(f"{path}: {e}") from None
     for name, space in (("observation_space", env.observation_space), ("action_space", env.action_space)):
         saved = ckpt[name]
-        if list(space.shape) != saved["shape"] or not np.allclose(space.low, saved["low"]) or not np.allclose(space.high, saved["high"]):
+        if (
+            list(space.shape) != saved["shape"]
+            or not np.allclose(space.low, saved["low"])
+            or not np.allclose(space.high, saved["high"])
+        ):
             raise UserError(f"{path} was trained on another {name} than {ckpt['env_id']} has now")
     return env
 
 
+def to_env_units(action, space):
+    """[-1, 1] -> the env's action box, as the algorithm files act."""
+    low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+    return low + 0.5 * (action + 1.0) * (high - low)
+
+
 def rollout(env, actor, seed, noise=None):
     """One deterministic episode. noise = (sigma, sigma_base, rng) corrupts what the policy sees, not the env."""
-    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
     obs, _ = env.reset(seed=seed)
     states, actions, rewards, done = [], [], [], False
     while not done:
-        seen = obs if noise is None else observation_noise(obs, noise[0], noise[1], env.observation_space.low,
-                                                             env.observation_space.high, noise[2])
+        seen = (
+            obs
+            if noise is None
+            else observation_noise(obs, noise[0], noise[1], env.observation_space.low, env.observation_space.high, noise[2])
+        )
         with torch.no_grad():
             action = actor(torch.as_tensor(seen, dtype=torch.float32)[None])[0].numpy().astype(np.float64)
         states.append(np.asarray(obs, dtype=np.float64))
         actions.append(action)
-        obs, reward, terminated, truncated, _ = env.step(low + 0.5 * (action + 1.0) * (high - low))
+        obs, reward, terminated, truncated, _ = env.step(to_env_units(action, env.action_space))
         rewards.append(float(reward))
         done = terminated or truncated
     actions = np.array(actions)
-    return {"states": np.array(states), "actions": actions, "env_actions": low + 0.5 * (actions + 1.0) * (high - low),
-            "return": float(np.sum(rewards))}
+    return {
+        "states": np.array(states),
+        "actions": actions,
+        "env_actions": to_env_units(actions, env.action_space),
+        "return": float(np.sum(rewards)),
+    }
 
 
 def mean_std(values):
     values = np.asarray(values, dtype=np.float64)
-    return {"mean": float(values.mean()), "std": float(values.std())} if len(values) else {"mean": float("nan"), "std": float("nan")}
+    return (
+        {"mean": float(values.mean()), "std": float(values.std())}
+        if len(values)
+        else {"mean": float("nan"), "std": float("nan")}
+    )
 
 
 def group_labels(ckpts):
@@ -200,7 +234,9 @@ def group_labels(ckpts):
 
 
 def sigma_base_for(env, actor, args):
-    states = np.concatenate([rollout(env, actor, args.seed + 10_000 + i)["states"] for i in range(args.noise_reference_episodes)])
+    states = np.concatenate(
+        [rollout(env, actor, args.seed + 10_000 + i)["states"] for i in range(args.noise_reference_episodes)]
+    )
     return np.maximum(states.std(0), 1e-6)
 
 
@@ -224,22 +260,32 @@ def evaluate(args: Args):
     results = []
     for path in paths:
         ckpt, _, actor, qf1 = loaded[path]
-        env, row = envs[path], {"path": path, "group": labels[path], "algorithm": ckpt["algorithm"],
-                                "env_id": ckpt["env_id"], "seed": ckpt["args"]["seed"], "global_step": ckpt["global_step"]}
+        env, row = envs[path], {
+            "path": path,
+            "group": labels[path],
+            "algorithm": ckpt["algorithm"],
+            "env_id": ckpt["env_id"],
+            "seed": ckpt["args"]["seed"],
+            "global_step": ckpt["global_step"],
+        }
         row["levels"] = {}
         for j, sigma in enumerate(levels):
             episodes = []
             for i in range(args.episodes):
                 noise = None if sigma == 0 else (sigma, sigma_base[ckpt["env_id"]], np.random.default_rng([args.seed, j, i]))
                 episodes.append(rollout(env, actor, args.seed + i, noise))
-            row["levels"][sigma] = {"returns": [e["return"] for e in episodes],
-                                    "sm": [smoothness_score(e["env_actions"]) for e in episodes],
-                                    "sm_caps": [smoothness_score(e["env_actions"], "caps") for e in episodes]}
+            row["levels"][sigma] = {
+                "returns": [e["return"] for e in episodes],
+                "sm": [smoothness_score(e["env_actions"]) for e in episodes],
+                "sm_caps": [smoothness_score(e["env_actions"], "caps") for e in episodes],
+            }
             if sigma == 0:
                 row["episodes"] = episodes
         if args.critic_metrics:
-            clean = [(torch.as_tensor(e["states"], dtype=torch.float32), torch.as_tensor(e["actions"], dtype=torch.float32))
-                     for e in row["episodes"]]
+            clean = [
+                (torch.as_tensor(e["states"], dtype=torch.float32), torch.as_tensor(e["actions"], dtype=torch.float32))
+                for e in row["episodes"]
+            ]
             row["critic"] = critic_geometry(qf1, clean, args.curvature_delta)
         clean = row["levels"][0.0]
         print(f"{path}: return {np.mean(clean['returns']):.1f}, sm {np.mean(clean['sm']):.3f}", flush=True)
@@ -259,7 +305,10 @@ def summarize(results, levels, args):
             entry = {}
             for key in ("returns", "sm") + (("sm_caps",) if args.caps_normalization else ()):
                 per_ckpt = [row["levels"][sigma][key] for row in rows]
-                entry[key] = {"pooled": mean_std(np.concatenate(per_ckpt)), "across_seeds": mean_std([np.mean(v) for v in per_ckpt])}
+                entry[key] = {
+                    "pooled": mean_std(np.concatenate(per_ckpt)),
+                    "across_seeds": mean_std([np.mean(v) for v in per_ckpt]),
+                }
             summary[label]["levels"][str(sigma)] = entry
         if args.critic_metrics:
             summary[label]["critic"] = {k: mean_std([row["critic"][k] for row in rows]) for k in rows[0]["critic"]}
@@ -271,7 +320,9 @@ def print_table(summary, levels):
     for label, group in summary.items():
         for sigma in levels:
             e = group["levels"][str(sigma)]
-            cells = [f"{e[k][w]['mean']:.2f} ({e[k][w]['std']:.2f})" for w in ("pooled", "across_seeds") for k in ("returns", "sm")]
+            cells = [
+                f"{e[k][w]['mean']:.2f} ({e[k][w]['std']:.2f})" for w in ("pooled", "across_seeds") for k in ("returns", "sm")
+            ]
             print(f"{label[:48]:<48} {sigma:>6g} {cells[0]:>20} {cells[1]:>16} {cells[2]:>20} {cells[3]:>16}")
     print("re: return, higher is better; sm: FFT smoothness (ASAP/PAVE convention), lower is smoother; mean (std).")
     for label, group in summary.items():
@@ -284,19 +335,56 @@ def write_outputs(results, summary, levels, sigma_base, args):
     critic_keys = list(results[0].get("critic", {}))
     with open(os.path.join(args.out_dir, "eval.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["path", "group", "algorithm", "env_id", "seed", "global_step", "obs_noise", "episodes",
-                         "return_mean", "return_std", "sm_mean", "sm_std", "sm_caps_mean"] + critic_keys)
+        writer.writerow(
+            [
+                "path",
+                "group",
+                "algorithm",
+                "env_id",
+                "seed",
+                "global_step",
+                "obs_noise",
+                "episodes",
+                "return_mean",
+                "return_std",
+                "sm_mean",
+                "sm_std",
+                "sm_caps_mean",
+            ]
+            + critic_keys
+        )
         for row in results:
             for sigma in levels:
                 level = row["levels"][sigma]
                 critic = [row["critic"][k] for k in critic_keys] if sigma == 0 and critic_keys else [""] * len(critic_keys)
-                writer.writerow([row["path"], row["group"], row["algorithm"], row["env_id"], row["seed"], row["global_step"], sigma,
-                                 len(level["returns"]), np.mean(level["returns"]), np.std(level["returns"]),
-                                 np.mean(level["sm"]), np.std(level["sm"]), np.mean(level["sm_caps"])] + critic)
-    report = {"settings": {k: v for k, v in vars(args).items()}, "sm_convention": "asap: (2/T^2) mean_dims sum_k k|FFT_k|",
-              "sigma_base": {env: base.tolist() for env, base in sigma_base.items()}, "groups": summary,
-              "checkpoints": [{k: v for k, v in row.items() if k != "episodes"} | {"levels": {str(s): v for s, v in row["levels"].items()}}
-                              for row in results]}
+                writer.writerow(
+                    [
+                        row["path"],
+                        row["group"],
+                        row["algorithm"],
+                        row["env_id"],
+                        row["seed"],
+                        row["global_step"],
+                        sigma,
+                        len(level["returns"]),
+                        np.mean(level["returns"]),
+                        np.std(level["returns"]),
+                        np.mean(level["sm"]),
+                        np.std(level["sm"]),
+                        np.mean(level["sm_caps"]),
+                    ]
+                    + critic
+                )
+    report = {
+        "settings": {k: v for k, v in vars(args).items()},
+        "sm_convention": "asap: (2/T^2) mean_dims sum_k k|FFT_k|",
+        "sigma_base": {env: base.tolist() for env, base in sigma_base.items()},
+        "groups": summary,
+        "checkpoints": [
+            {k: v for k, v in row.items() if k != "episodes"} | {"levels": {str(s): v for s, v in row["levels"].items()}}
+            for row in results
+        ],
+    }
     with open(os.path.join(args.out_dir, "eval.json"), "w") as f:
         json.dump(report, f, indent=1)
 
@@ -356,8 +444,7 @@ def plot_field(results, args):
     for _ in range(20):
         with torch.no_grad():
             action = actor(torch.as_tensor(obs, dtype=torch.float32)[None])[0].numpy()
-        low, high = env.action_space.low, env.action_space.high
-        obs, _, terminated, truncated, _ = env.step(low + 0.5 * (action + 1.0) * (high - low))
+        obs, _, terminated, truncated, _ = env.step(to_env_units(action, env.action_space))
         if terminated or truncated:
             obs, _ = env.reset(seed=args.seed)
     s_star = torch.as_tensor(obs, dtype=torch.float32)
@@ -380,14 +467,20 @@ def plot_field(results, args):
     fig = plt.figure(figsize=(6 * len(grids), 5))
     for k, (label, z) in enumerate(grids.items()):
         ax = fig.add_subplot(1, len(grids), k + 1, projection="3d")
-        ax.plot_surface(*np.meshgrid(state_axis, action_axis, indexing="ij"), np.clip(z, 0, vmax), cmap="magma", vmin=0, vmax=vmax)
+        ax.plot_surface(
+            *np.meshgrid(state_axis, action_axis, indexing="ij"), np.clip(z, 0, vmax), cmap="magma", vmin=0, vmax=vmax
+        )
         ax.set(title=label, xlabel=f"state dim {s_idx}", ylabel=f"action dim {a_idx}", zlabel="||H_sa||_2", zlim=(0, vmax))
         ax.view_init(elev=45, azim=225)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_dir, "q_gradient_field.png"), dpi=100)
     plt.close(fig)
-    return {"state_dim": int(s_idx), "action_dim": int(a_idx), "vmax": vmax,
-            "mean_norm": {label: float(z.mean()) for label, z in grids.items()}}
+    return {
+        "state_dim": int(s_idx),
+        "action_dim": int(a_idx),
+        "vmax": vmax,
+        "mean_norm": {label: float(z.mean()) for label, z in grids.items()},
+    }
 
 
 def main(args: Args):
@@ -399,8 +492,10 @@ def main(args: Args):
         plot(results, summary, levels, args)
     if args.plot_field:
         field = plot_field(results, args)
-        print(f"Q-gradient field: state dim {field['state_dim']}, action dim {field['action_dim']}; mean ||H_sa||_2 "
-              + ", ".join(f"{k} {v:.3g}" for k, v in field["mean_norm"].items()))
+        print(
+            f"Q-gradient field: state dim {field['state_dim']}, action dim {field['action_dim']}; mean ||H_sa||_2 "
+            + ", ".join(f"{k} {v:.3g}" for k, v in field["mean_norm"].items())
+        )
     print(f"wrote {args.out_dir}/eval.csv, eval.json" + (" and plots" if args.plots or args.plot_field else ""))
     return summary
 

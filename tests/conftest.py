@@ -11,8 +11,13 @@ sys.path.insert(0, ROOT)
 
 def run_cli(script, *flags, cwd, timeout=300):
     """Run an algorithm file as a user would, in `cwd` (so its runs/ folder lands there)."""
-    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, flags)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, script), *map(str, flags)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def only_run_dir(cwd):

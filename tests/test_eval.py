@@ -1,4 +1,5 @@
 """eval_smoothness.py: the smoothness score, the noise model, the critic metrics, and end-to-end runs."""
+
 import csv
 import json
 import os
@@ -39,8 +40,13 @@ def test_smoothness_matches_the_closed_form_on_random_actions():
 def test_observation_noise_statistics_bounds_and_seeding():
     sigma, base = 0.1, np.array([1.0, 2.0, 0.5])
     low, high = np.full(3, -np.inf), np.full(3, np.inf)
-    noise = np.array([ev.observation_noise(np.zeros(3), sigma, base, low, high, rng)
-                      for rng in [np.random.default_rng(0)] for _ in range(20000)])
+    noise = np.array(
+        [
+            ev.observation_noise(np.zeros(3), sigma, base, low, high, rng)
+            for rng in [np.random.default_rng(0)]
+            for _ in range(20000)
+        ]
+    )
     assert np.all(np.abs(noise) <= sigma * base)
     np.testing.assert_allclose(noise.std(0), sigma * base / np.sqrt(3), rtol=0.03)  # U(-a, a) has std a / sqrt(3)
     np.testing.assert_allclose(noise.mean(0), 0, atol=0.01 * sigma * base.max())
@@ -65,7 +71,9 @@ B = [[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]]
 S1, S2 = np.array([1.0, 0.0, 2.0]), np.array([0.0, 1.0, -1.0])
 
 
-@pytest.mark.parametrize("A, trace_below, ndef", [([[-2.0, 0.5], [0.5, -1.0]], 1.0, 1.0), ([[1.0, 0.0], [0.0, -1.0]], 0.0, 0.0)])
+@pytest.mark.parametrize(
+    "A, trace_below, ndef", [([[-2.0, 0.5], [0.5, -1.0]], 1.0, 1.0), ([[1.0, 0.0], [0.0, -1.0]], 0.0, 0.0)]
+)
 def test_critic_metrics_on_a_quadratic_critic(A, trace_below, ndef):
     qf = QuadraticCritic(A, B)
     states = torch.tensor(np.array([S1, S1, -S1, S2]), dtype=torch.float32)
@@ -79,7 +87,9 @@ def test_critic_metrics_on_a_quadratic_critic(A, trace_below, ndef):
     assert metrics["ndef_rate"] == ndef
     g = [np.array(B) @ S1, np.array(B) @ S1, -np.array(B) @ S1, np.array(B) @ S2]  # first episode, a = 0
     g2 = [np.array(A) @ [0.5, -0.5] + np.array(B) @ s for s in (S2, S1)]
-    cos = [u @ v / np.linalg.norm(u) / np.linalg.norm(v) for u, v in [(g[0], g[1]), (g[1], g[2]), (g[2], g[3]), (g2[0], g2[1])]]
+    cos = [
+        u @ v / np.linalg.norm(u) / np.linalg.norm(v) for u, v in [(g[0], g[1]), (g[1], g[2]), (g[2], g[3]), (g2[0], g2[1])]
+    ]
     assert metrics["cos_mean"] == pytest.approx(np.mean(cos), abs=1e-5)
     assert metrics["flip_rate"] == pytest.approx(np.mean(np.array(cos) < 0))  # never across the two episodes
 
@@ -89,8 +99,21 @@ def checkpoints(tmp_path_factory):
     """A short Pendulum checkpoint from every algorithm file."""
     cwd = tmp_path_factory.mktemp("ckpts")
     for name in ALGORITHM_FILES:
-        result = run_cli(f"{name}.py", "--env-id", "Pendulum-v1", "--total-timesteps", 300, "--learning-starts", 100,
-                         "--hidden-sizes", 32, 32, "--batch-size", 32, cwd=cwd)
+        result = run_cli(
+            f"{name}.py",
+            "--env-id",
+            "Pendulum-v1",
+            "--total-timesteps",
+            300,
+            "--learning-starts",
+            100,
+            "--hidden-sizes",
+            32,
+            32,
+            "--batch-size",
+            32,
+            cwd=cwd,
+        )
         assert result.returncode == 0, result.stderr
     return os.path.join(cwd, "runs")
 
@@ -102,8 +125,19 @@ def read_csv(path):
 
 def test_end_to_end_on_every_algorithm_file(checkpoints, tmp_path):
     out = tmp_path / "eval"
-    flags = [checkpoints, "--episodes", 2, "--obs-noise", 0.05, "--noise-reference-episodes", 2, "--critic-metrics",
-             "--plot-field", "--out-dir", out]
+    flags = [
+        checkpoints,
+        "--episodes",
+        2,
+        "--obs-noise",
+        0.05,
+        "--noise-reference-episodes",
+        2,
+        "--critic-metrics",
+        "--plot-field",
+        "--out-dir",
+        out,
+    ]
     result = run_cli("eval_smoothness.py", *flags, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = read_csv(out / "eval.csv")
@@ -128,9 +162,11 @@ def test_end_to_end_on_every_algorithm_file(checkpoints, tmp_path):
 
 
 def test_matplotlib_is_imported_only_when_plotting(checkpoints, tmp_path):
-    code = ("import sys, eval_smoothness as ev; "
-            f"ev.main(ev.Args(paths=({checkpoints!r},), episodes=1, plots=False, out_dir={str(tmp_path)!r})); "
-            "print('matplotlib' in sys.modules)")
+    code = (
+        "import sys, eval_smoothness as ev; "
+        f"ev.main(ev.Args(paths=({checkpoints!r},), episodes=1, plots=False, out_dir={str(tmp_path)!r})); "
+        "print('matplotlib' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("False")
@@ -143,18 +179,28 @@ def bad_checkpoints(checkpoints, folder):
     made["corrupt"] = os.path.join(folder, "corrupt.pt")
     with open(made["corrupt"], "wb") as f:
         f.write(b"not a checkpoint")
-    for name, content in {"foreign": {"weights": torch.zeros(3)}, "unknown_algorithm": {**ckpt, "algorithm": "td4.py"},
-                          "no_env": {**ckpt, "env_id": "NoSuchEnv-v0"},
-                          "other_env": {**ckpt, "env_id": "MountainCarContinuous-v0"}}.items():
+    for name, content in {
+        "foreign": {"weights": torch.zeros(3)},
+        "unknown_algorithm": {**ckpt, "algorithm": "td4.py"},
+        "no_env": {**ckpt, "env_id": "NoSuchEnv-v0"},
+        "other_env": {**ckpt, "env_id": "MountainCarContinuous-v0"},
+    }.items():
         made[name] = os.path.join(folder, f"{name}.pt")
         torch.save(content, made[name])
     return made
 
 
-@pytest.mark.parametrize("case, message", [("missing", "no such file"), ("corrupt", "cannot read checkpoint"),
-                                           ("foreign", "not a checkpoint of this project"),
-                                           ("unknown_algorithm", "td4.py"), ("no_env", "cannot make env"),
-                                           ("other_env", "another observation_space")])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing", "no such file"),
+        ("corrupt", "cannot read checkpoint"),
+        ("foreign", "not a checkpoint of this project"),
+        ("unknown_algorithm", "td4.py"),
+        ("no_env", "cannot make env"),
+        ("other_env", "another observation_space"),
+    ],
+)
 def test_bad_input_gets_one_clear_line(checkpoints, tmp_path, case, message):
     path = bad_checkpoints(checkpoints, str(tmp_path))[case]
     result = run_cli("eval_smoothness.py", path, "--episodes", 1, "--no-plots", "--out-dir", tmp_path / "out", cwd=tmp_path)

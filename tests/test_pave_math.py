@@ -1,4 +1,5 @@
 """PAVE terms of each algorithm file against exact autograd (torch.func), and its training path against them."""
+
 import copy
 import itertools
 
@@ -33,11 +34,16 @@ def make_batch(seed):
 
 def exact_derivatives(qf, obs, actions):
     """Per-sample dQ/da, H_sa = d2Q/(da ds) (d_a x d_s) and H_aa (d_a x d_a), by torch.func."""
+
     def q(s, a):
         return qf(s[None], a[None])[0, 0]
 
     dq_da = grad(q, argnums=1)
-    return vmap(dq_da)(obs, actions), vmap(jacrev(dq_da, argnums=0))(obs, actions), vmap(jacrev(dq_da, argnums=1))(obs, actions)
+    return (
+        vmap(dq_da)(obs, actions),
+        vmap(jacrev(dq_da, argnums=0))(obs, actions),
+        vmap(jacrev(dq_da, argnums=1))(obs, actions),
+    )
 
 
 def test_vfc_equals_exact_value(algo):
@@ -157,11 +163,19 @@ def test_all_lambdas_zero_is_a_plain_update_and_computes_nothing_extra(algo, mon
     torch.manual_seed(0)
     obs_dim, act_dim, batch_size, alpha = 5, 3, 64, 0.2
     args = algo.Args(lambda1=0.0, lambda2=0.0, lambda3=0.0, hidden_sizes=(32, 32), gamma=0.98)
-    nets = [algo.Actor(obs_dim, act_dim, (32, 32)), algo.QNetwork(obs_dim, act_dim, (32, 32)),
-            algo.QNetwork(obs_dim, act_dim, (32, 32))]
+    nets = [
+        algo.Actor(obs_dim, act_dim, (32, 32)),
+        algo.QNetwork(obs_dim, act_dim, (32, 32)),
+        algo.QNetwork(obs_dim, act_dim, (32, 32)),
+    ]
     nets += [copy.deepcopy(n) for n in nets]  # targets
-    batch = (torch.randn(batch_size, obs_dim), torch.rand(batch_size, act_dim) * 2 - 1, torch.randn(batch_size, 1),
-             torch.randn(batch_size, obs_dim), (torch.rand(batch_size, 1) < 0.2).float())
+    batch = (
+        torch.randn(batch_size, obs_dim),
+        torch.rand(batch_size, act_dim) * 2 - 1,
+        torch.randn(batch_size, 1),
+        torch.randn(batch_size, obs_dim),
+        (torch.rand(batch_size, 1) < 0.2).float(),
+    )
     ours, theirs = copy.deepcopy(nets), copy.deepcopy(nets)
     opt_ours = torch.optim.Adam(list(ours[1].parameters()) + list(ours[2].parameters()), lr=1e-3, eps=1e-8)
     opt_theirs = torch.optim.Adam(list(theirs[1].parameters()) + list(theirs[2].parameters()), lr=1e-3, eps=1e-8)
@@ -195,9 +209,12 @@ def test_sac_policy_log_prob_and_deterministic_action():
     h = actor.trunk(obs)
     mean, log_std = actor.fc_mean(h), actor.fc_logstd(h).clamp(-20, 2)
     tanh_gaussian = torch.distributions.TransformedDistribution(
-        torch.distributions.Normal(mean, log_std.exp()), [torch.distributions.TanhTransform()])
+        torch.distributions.Normal(mean, log_std.exp()), [torch.distributions.TanhTransform()]
+    )
     unsaturated = (1 - action**2 > 1e-2).all(1)  # elsewhere the 1e-6 guard (SB3's) matters, by design
     assert unsaturated.sum() > 32
-    torch.testing.assert_close(log_prob[unsaturated, 0], tanh_gaussian.log_prob(action).sum(1)[unsaturated], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        log_prob[unsaturated, 0], tanh_gaussian.log_prob(action).sum(1)[unsaturated], rtol=1e-4, atol=1e-4
+    )
     assert torch.isfinite(log_prob).all() and action.abs().max() < 1
     torch.testing.assert_close(actor(obs), torch.tanh(mean))

@@ -4,6 +4,7 @@ Golden values: tests/golden/<algorithm>.json. After an intended change of the nu
     UPDATE_GOLDEN=1 python -m pytest tests/test_train.py -k golden
 and say why in the commit message.
 """
+
 import importlib
 import json
 import math
@@ -21,28 +22,62 @@ import torch
 
 from conftest import ROOT, only_run_dir, read_scalars, run_cli
 
-SHORT = ["--env-id", "Pendulum-v1", "--total-timesteps", 2000, "--learning-starts", 500, "--batch-size", 64,
-         "--hidden-sizes", 64, 64, "--seed", 1]
+SHORT = [
+    "--env-id",
+    "Pendulum-v1",
+    "--total-timesteps",
+    2000,
+    "--learning-starts",
+    500,
+    "--batch-size",
+    64,
+    "--hidden-sizes",
+    64,
+    64,
+    "--seed",
+    1,
+]
 TD3_KEYS = ["actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer"]
 # Per algorithm: the short run's extra flags per configuration (the regularizer on with the paper's Pendulum
 # weights, and for the PAVE files also off), the scalars the regularizer logs, the checkpoint's state-dict
 # keys, and one weight flag that must reject a negative value.
 ALGOS = {
-    "td3_pave": {"configs": {"on": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
-                             "base": ["--gamma", 0.98, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0]},
-                 "tags": ["losses/mpr", "losses/vfc", "losses/curv"], "keys": TD3_KEYS, "weight": "--lambda2"},
-    "sac_pave": {"configs": {"on": ["--gradient-steps", 25, "--lambda1", 0.1, "--lambda2", 0.005, "--lambda3", 0.5],
-                             "base": ["--gradient-steps", 25, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0]},
-                 "tags": ["losses/mpr", "losses/vfc", "losses/curv", "losses/alpha"],
-                 "keys": ["actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "log_alpha"],
-                 "weight": "--pave-sigma"},
-    "td3_caps": {"configs": {"on": ["--gamma", 0.98, "--lambda-t", 1.0, "--lambda-s", 5.0]},
-                 "tags": ["losses/caps_temporal", "losses/caps_spatial"], "keys": TD3_KEYS, "weight": "--lambda-s"},
-    "td3_grad": {"configs": {"on": ["--gamma", 0.98, "--lambda-t", 1.0]},
-                 "tags": ["losses/grad_temporal"], "keys": TD3_KEYS, "weight": "--lambda-t"},
-    "td3_asap": {"configs": {"on": ["--gamma", 0.98, "--lambda-p", 2.0, "--lambda-s", 0.03, "--lambda-t", 0.005]},
-                 "tags": ["losses/asap_temporal", "losses/asap_spatial", "losses/asap_predictor"],
-                 "keys": TD3_KEYS + ["actor_ema"], "weight": "--lambda-p"},
+    "td3_pave": {
+        "configs": {
+            "on": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
+            "base": ["--gamma", 0.98, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
+        },
+        "tags": ["losses/mpr", "losses/vfc", "losses/curv"],
+        "keys": TD3_KEYS,
+        "weight": "--lambda2",
+    },
+    "sac_pave": {
+        "configs": {
+            "on": ["--gradient-steps", 25, "--lambda1", 0.1, "--lambda2", 0.005, "--lambda3", 0.5],
+            "base": ["--gradient-steps", 25, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
+        },
+        "tags": ["losses/mpr", "losses/vfc", "losses/curv", "losses/alpha"],
+        "keys": ["actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "log_alpha"],
+        "weight": "--pave-sigma",
+    },
+    "td3_caps": {
+        "configs": {"on": ["--gamma", 0.98, "--lambda-t", 1.0, "--lambda-s", 5.0]},
+        "tags": ["losses/caps_temporal", "losses/caps_spatial"],
+        "keys": TD3_KEYS,
+        "weight": "--lambda-s",
+    },
+    "td3_grad": {
+        "configs": {"on": ["--gamma", 0.98, "--lambda-t", 1.0]},
+        "tags": ["losses/grad_temporal"],
+        "keys": TD3_KEYS,
+        "weight": "--lambda-t",
+    },
+    "td3_asap": {
+        "configs": {"on": ["--gamma", 0.98, "--lambda-p", 2.0, "--lambda-s", 0.03, "--lambda-t", 0.005]},
+        "tags": ["losses/asap_temporal", "losses/asap_spatial", "losses/asap_predictor"],
+        "keys": TD3_KEYS + ["actor_ema"],
+        "weight": "--lambda-p",
+    },
 }
 
 
@@ -119,8 +154,9 @@ def test_checkpoint_holds_the_spec_keys_and_rebuilds_the_policy(algo, runs):
 
 @pytest.mark.parametrize("env_id", ["Walker2d-v5", "LunarLander-v3"])
 def test_smoke(algo, env_id, tmp_path):
-    result = run_cli(f"{algo}.py", "--env-id", env_id, "--total-timesteps", 300, "--learning-starts", 100,
-                     "--batch-size", 32, cwd=tmp_path)
+    result = run_cli(
+        f"{algo}.py", "--env-id", env_id, "--total-timesteps", 300, "--learning-starts", 100, "--batch-size", 32, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     run_dir = only_run_dir(tmp_path)
     scalars = read_scalars(run_dir)
@@ -129,13 +165,16 @@ def test_smoke(algo, env_id, tmp_path):
     assert torch.load(os.path.join(run_dir, f"{algo}.pt"), weights_only=True)["global_step"] == 300
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--env-id", "NoSuchEnv-v0"], "cannot make env"),
-    (["--env-id", "CartPole-v1"], "continuous (Box)"),
-    (["WEIGHT", -0.1], "must be a finite number >= 0"),
-    (["--batch-size", 512, "--buffer-size", 100], "--batch-size 512"),
-    (["--device", "tpu"], "--device"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--env-id", "NoSuchEnv-v0"], "cannot make env"),
+        (["--env-id", "CartPole-v1"], "continuous (Box)"),
+        (["WEIGHT", -0.1], "must be a finite number >= 0"),
+        (["--batch-size", 512, "--buffer-size", 100], "--batch-size 512"),
+        (["--device", "tpu"], "--device"),
+    ],
+)
 def test_bad_input_gets_one_clear_line(algo, flags, message, tmp_path):
     flags = [ALGOS[algo]["weight"] if flag == "WEIGHT" else flag for flag in flags]
     result = run_cli(f"{algo}.py", "--env-id", "Pendulum-v1", *flags, cwd=tmp_path)
@@ -154,8 +193,23 @@ def test_cuda_without_cuda_gets_one_clear_line(tmp_path):
 
 
 def test_sac_autotune_learns_alpha(tmp_path):
-    result = run_cli("sac_pave.py", *SHORT[:2], "--total-timesteps", 400, "--learning-starts", 100, "--hidden-sizes", 32, 32,
-                     "--batch-size", 32, "--autotune", "--alpha", 0.5, cwd=tmp_path)
+    result = run_cli(
+        "sac_pave.py",
+        *SHORT[:2],
+        "--total-timesteps",
+        400,
+        "--learning-starts",
+        100,
+        "--hidden-sizes",
+        32,
+        32,
+        "--batch-size",
+        32,
+        "--autotune",
+        "--alpha",
+        0.5,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     run_dir = only_run_dir(tmp_path)
     scalars = read_scalars(run_dir)
@@ -167,10 +221,26 @@ def test_sac_autotune_learns_alpha(tmp_path):
 
 
 def test_sigint_leaves_a_loadable_checkpoint(algo, tmp_path):
-    flags = ["--env-id", "Pendulum-v1", "--total-timesteps", 100000, "--learning-starts", 200, "--hidden-sizes", 32, 32,
-             "--batch-size", 32]
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, f"{algo}.py"), *map(str, flags)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    flags = [
+        "--env-id",
+        "Pendulum-v1",
+        "--total-timesteps",
+        100000,
+        "--learning-starts",
+        200,
+        "--hidden-sizes",
+        32,
+        32,
+        "--batch-size",
+        32,
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, f"{algo}.py"), *map(str, flags)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while not os.path.isdir(os.path.join(tmp_path, "runs")) and time.time() < deadline:
         time.sleep(0.2)
@@ -221,8 +291,16 @@ def test_buffer_stores_true_next_obs_and_termination_not_truncation(algo, tmp_pa
 
     monkeypatch.setattr(module.ReplayBuffer, "add", recording_add)
     monkeypatch.chdir(tmp_path)
-    module.main(module.Args(env_id="CountEnv-v0", total_timesteps=40, learning_starts=10, batch_size=8,
-                                hidden_sizes=(8,), checkpoint_interval=0))
+    module.main(
+        module.Args(
+            env_id="CountEnv-v0",
+            total_timesteps=40,
+            learning_starts=10,
+            batch_size=8,
+            hidden_sizes=(8,),
+            checkpoint_interval=0,
+        )
+    )
     assert len(seen) == 40
     for obs, next_obs, terminated, *prev_obs in seen:
         assert next_obs[1] == obs[1] and next_obs[0] == obs[0] + 1  # never the reset observation
@@ -240,8 +318,16 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(algo, tmp_pa
     module = importlib.import_module(algo)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(module.UserError, match=r"loss qf1_loss is nan at step (\d+); the last good checkpoint") as info:
-        module.main(module.Args(env_id="NanAfter300-v0", total_timesteps=2000, learning_starts=50, batch_size=16,
-                                    hidden_sizes=(8,), checkpoint_interval=100))
+        module.main(
+            module.Args(
+                env_id="NanAfter300-v0",
+                total_timesteps=2000,
+                learning_starts=50,
+                batch_size=16,
+                hidden_sizes=(8,),
+                checkpoint_interval=100,
+            )
+        )
     step = int(re.search(r"step (\d+)", str(info.value)).group(1))
     assert 300 <= step < 400
     ckpt = torch.load(os.path.join(only_run_dir(tmp_path), f"{algo}.pt"), weights_only=True)
