@@ -70,7 +70,7 @@ class Args:
     activation: Literal["silu", "relu"] = "silu"
     """hidden activation; PAVE needs silu (a relu critic has zero action curvature)"""
 
-    # PAVE critic regularizers (all three 0 = plain TD3)
+    # PAVE critic regularizers (all three 0 = plain SAC)
     lambda1: float = 0.1
     """weight of MPR, the mixed-partial regularizer (Eq. 11)"""
     lambda2: float = 0.1
@@ -234,7 +234,7 @@ def critic_forward(qf1, qf2, obs, actions, next_obs, args):
     """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms, fused for speed: for each critic, s, s + eps and
     s' go through ONE forward pass and one gradient call serves both critics. Equal to
     pave_terms(qf1) + pave_terms(qf2) on the same random draws (eps, then v; shared by the twins).
-    Terms whose lambda is 0 are not computed (returned as 0); with all lambdas 0 this is plain TD3."""
+    Terms whose lambda is 0 are not computed (returned as 0); with all lambdas 0 this is plain SAC."""
     zero = obs.new_zeros(())
     if args.lambda1 == 0 and args.lambda2 == 0 and args.lambda3 == 0:
         return qf1(obs, actions), qf2(obs, actions), zero, zero, zero
