@@ -207,3 +207,17 @@ def test_bad_input_gets_one_clear_line(checkpoints, tmp_path, case, message):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and message in result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0
+
+
+def test_summary_pools_episodes_and_averages_seeds():
+    rows = [
+        {"group": "g", "path": "a", "levels": {0.0: {"returns": [1.0, 3.0], "sm": [0.5, 0.5], "sm_caps": [0, 0]}}},
+        {"group": "g", "path": "b", "levels": {0.0: {"returns": [5.0, 5.0, 5.0, 9.0], "sm": [1.0] * 4, "sm_caps": [0] * 4}}},
+        {"group": "h", "path": "c", "levels": {0.0: {"returns": [7.0], "sm": [0.0], "sm_caps": [0]}}},
+    ]
+    summary = ev.summarize(rows, [0.0], ev.Args(paths=("x",)))
+    returns = summary["g"]["levels"]["0.0"]["returns"]
+    assert returns["pooled"] == {"mean": pytest.approx(28 / 6), "std": pytest.approx(np.std([1, 3, 5, 5, 5, 9]))}  # all 6 episodes
+    assert returns["across_seeds"] == {"mean": 4.0, "std": 2.0}  # per-checkpoint means 2 and 6
+    assert summary["g"]["levels"]["0.0"]["sm"]["across_seeds"] == {"mean": 0.75, "std": 0.25}
+    assert summary["h"]["checkpoints"] == ["c"] and "sm_caps" not in summary["h"]["levels"]["0.0"]
