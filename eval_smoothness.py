@@ -402,11 +402,13 @@ def plot(results, summary, levels, args):
     for (label, rows), (ax_trace, ax_spec) in zip(groups.items(), axes):
         trace = rows[0]["episodes"][0]["env_actions"]
         ax_trace.plot(trace, lw=0.8)
-        ax_trace.set(title=f"{label}: actions, first episode", xlabel="step", ylabel="action (env units)")
+        ax_trace.set(xlabel="step", ylabel="action (env units)")
+        ax_trace.set_title(f"{label}\nactions, first episode", fontsize=9)
         length = min(len(e["env_actions"]) for row in rows for e in row["episodes"])
         spectra = [np.abs(np.fft.rfft(e["env_actions"][:length], axis=0)).mean(1) for row in rows for e in row["episodes"]]
         ax_spec.semilogy(np.fft.rfftfreq(length), np.mean(spectra, 0) + 1e-12)
-        ax_spec.set(title=f"{label}: mean amplitude spectrum", xlabel="frequency (cycles / step)", ylabel="|FFT|")
+        ax_spec.set(xlabel="frequency (cycles / step)", ylabel="|FFT|")
+        ax_spec.set_title(f"{label}\nmean amplitude spectrum over episodes and action dims", fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_dir, "actions_and_spectra.png"), dpi=100)
     plt.close(fig)
