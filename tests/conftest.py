@@ -35,6 +35,10 @@ def read_scalars(run_dir):
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
 
 
-@pytest.fixture
-def cli():
-    return run_cli
+TINY = ["--hidden-sizes", 32, 32, "--batch-size", 32]  # small networks: fast CLI runs
+
+
+def train_in_process(module, cwd, monkeypatch, **overrides):
+    """module.main(...) in `cwd`, with tiny networks and no periodic checkpoint unless overridden."""
+    monkeypatch.chdir(cwd)
+    return module.main(module.Args(**{"batch_size": 8, "hidden_sizes": (8,), "checkpoint_interval": 0, **overrides}))

@@ -9,6 +9,7 @@ import torch.nn as nn
 import td3_asap
 import td3_caps
 import td3_grad
+from conftest import train_in_process
 
 
 class LinearActor(nn.Module):
@@ -106,17 +107,8 @@ def test_asap_ema_is_updated_after_every_gradient_step(tmp_path, monkeypatch):
         original(target, source, tau)
 
     monkeypatch.setattr(td3_asap, "soft_update", counting_soft_update)
-    monkeypatch.chdir(tmp_path)
-    td3_asap.main(
-        td3_asap.Args(
-            env_id="Pendulum-v1",
-            total_timesteps=130,
-            learning_starts=100,
-            batch_size=8,
-            hidden_sizes=(8,),
-            checkpoint_interval=0,
-            asap_tau=0.02,
-        )
+    train_in_process(
+        td3_asap, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=130, learning_starts=100, asap_tau=0.02
     )
     assert calls.count(0.02) == 30  # every critic update, not only the delayed actor updates
     assert calls.count(0.005) == 3 * 15  # the TD3 targets, on the 15 actor updates

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 import eval_smoothness as ev
-from conftest import ROOT, run_cli
+from conftest import ROOT, TINY, run_cli
 
 ALGORITHM_FILES = ["td3_pave", "sac_pave", "td3_caps", "td3_grad", "td3_asap"]
 
@@ -107,11 +107,7 @@ def checkpoints(tmp_path_factory):
             300,
             "--learning-starts",
             100,
-            "--hidden-sizes",
-            32,
-            32,
-            "--batch-size",
-            32,
+            *TINY,
             cwd=cwd,
         )
         assert result.returncode == 0, result.stderr
@@ -217,7 +213,10 @@ def test_summary_pools_episodes_and_averages_seeds():
     ]
     summary = ev.summarize(rows, [0.0], ev.Args(paths=("x",)))
     returns = summary["g"]["levels"]["0.0"]["returns"]
-    assert returns["pooled"] == {"mean": pytest.approx(28 / 6), "std": pytest.approx(np.std([1, 3, 5, 5, 5, 9]))}  # all 6 episodes
+    assert returns["pooled"] == {
+        "mean": pytest.approx(28 / 6),
+        "std": pytest.approx(np.std([1, 3, 5, 5, 5, 9])),
+    }  # all 6 episodes
     assert returns["across_seeds"] == {"mean": 4.0, "std": 2.0}  # per-checkpoint means 2 and 6
     assert summary["g"]["levels"]["0.0"]["sm"]["across_seeds"] == {"mean": 0.75, "std": 0.25}
     assert summary["h"]["checkpoints"] == ["c"] and "sm_caps" not in summary["h"]["levels"]["0.0"]

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, only_run_dir, read_scalars, run_cli
+from conftest import ROOT, TINY, only_run_dir, read_scalars, run_cli, train_in_process
 
 SHORT = [
     "--env-id",
@@ -200,11 +200,7 @@ def test_sac_autotune_learns_alpha(tmp_path):
         400,
         "--learning-starts",
         100,
-        "--hidden-sizes",
-        32,
-        32,
-        "--batch-size",
-        32,
+        *TINY,
         "--autotune",
         "--alpha",
         0.5,
@@ -228,11 +224,7 @@ def test_sigint_leaves_a_loadable_checkpoint(algo, tmp_path):
         100000,
         "--learning-starts",
         200,
-        "--hidden-sizes",
-        32,
-        32,
-        "--batch-size",
-        32,
+        *TINY,
     ]
     proc = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, f"{algo}.py"), *map(str, flags)],
@@ -290,17 +282,7 @@ def test_buffer_stores_true_next_obs_and_termination_not_truncation(algo, tmp_pa
         original_add(self, obs, action, reward, next_obs, terminated, *prev_obs)
 
     monkeypatch.setattr(module.ReplayBuffer, "add", recording_add)
-    monkeypatch.chdir(tmp_path)
-    module.main(
-        module.Args(
-            env_id="CountEnv-v0",
-            total_timesteps=40,
-            learning_starts=10,
-            batch_size=8,
-            hidden_sizes=(8,),
-            checkpoint_interval=0,
-        )
-    )
+    train_in_process(module, tmp_path, monkeypatch, env_id="CountEnv-v0", total_timesteps=40, learning_starts=10)
     assert len(seen) == 40
     for obs, next_obs, terminated, *prev_obs in seen:
         assert next_obs[1] == obs[1] and next_obs[0] == obs[0] + 1  # never the reset observation
@@ -316,17 +298,16 @@ def test_buffer_stores_true_next_obs_and_termination_not_truncation(algo, tmp_pa
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(algo, tmp_path, monkeypatch):
     module = importlib.import_module(algo)
-    monkeypatch.chdir(tmp_path)
     with pytest.raises(module.UserError, match=r"loss qf1_loss is nan at step (\d+); the last good checkpoint") as info:
-        module.main(
-            module.Args(
-                env_id="NanAfter300-v0",
-                total_timesteps=2000,
-                learning_starts=50,
-                batch_size=16,
-                hidden_sizes=(8,),
-                checkpoint_interval=100,
-            )
+        train_in_process(
+            module,
+            tmp_path,
+            monkeypatch,
+            env_id="NanAfter300-v0",
+            total_timesteps=2000,
+            learning_starts=50,
+            batch_size=16,
+            checkpoint_interval=100,
         )
     step = int(re.search(r"step (\d+)", str(info.value)).group(1))
     assert 300 <= step < 400
