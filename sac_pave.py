@@ -92,7 +92,8 @@ class NonFiniteLoss(Exception):
 
 
 def check_args(args: Args):
-    for name in ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta", "alpha"):
+    nonnegative = ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta", "alpha")
+    for name in nonnegative:
         value = getattr(args, name)
         if not (np.isfinite(value) and value >= 0):
             raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")

@@ -88,7 +88,8 @@ class NonFiniteLoss(Exception):
 
 
 def check_args(args: Args):
-    for name in ("lambda_t", "lambda_s", "caps_sigma", "exploration_noise", "policy_noise", "noise_clip"):
+    nonnegative = ("lambda_t", "lambda_s", "caps_sigma", "exploration_noise", "policy_noise", "noise_clip")
+    for name in nonnegative:
         value = getattr(args, name)
         if not (np.isfinite(value) and value >= 0):
             raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")

@@ -91,8 +91,9 @@ class NonFiniteLoss(Exception):
 
 
 def check_args(args: Args):
-    weights = ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta")
-    for name in weights + ("exploration_noise", "policy_noise", "noise_clip"):
+    nonnegative = ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta", "exploration_noise", "policy_noise",
+                   "noise_clip")
+    for name in nonnegative:
         value = getattr(args, name)
         if not (np.isfinite(value) and value >= 0):
             raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
