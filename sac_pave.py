@@ -232,8 +232,9 @@ def pave_terms(qf, obs, actions, next_obs, sigma, delta):
 
 
 def critic_forward(qf1, qf2, obs, actions, next_obs, args):
-    """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms, fused for speed: for each critic, s, s + eps and
-    s' go through ONE forward pass and one gradient call serves both critics. Equal to
+    """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms, fused for speed: for each critic, s + eps and s'
+    share one forward pass (s has its own, so the Hessian-vector product stays on B rows), and one gradient
+    call serves both critics. Equal to
     pave_terms(qf1) + pave_terms(qf2) on the same random draws (eps, then v; shared by the twins).
     Terms whose lambda is 0 are not computed (returned as 0); with all lambdas 0 this is plain SAC."""
     zero = obs.new_zeros(())
