@@ -245,7 +245,7 @@ def update_actor(args, batch, actor, actor_ema, qf1, actor_optimizer):
     actor_loss = (-qf1(obs, a).mean() + args.lambda_t * asap_temporal + args.lambda_s * asap_spatial
                   + args.lambda_p * asap_predictor)
     actor_optimizer.zero_grad()
-    actor_loss.backward()
+    actor_loss.backward(inputs=list(actor.parameters()))  # no weight gradients for the critic
     actor_optimizer.step()
     return {"actor_loss": actor_loss, "asap_temporal": asap_temporal, "asap_spatial": asap_spatial,
             "asap_predictor": asap_predictor}
@@ -324,8 +324,9 @@ def main(args: Args):
     actor_ema.load_state_dict(actor.state_dict())
     qf1_target.load_state_dict(qf1.state_dict())
     qf2_target.load_state_dict(qf2.state_dict())
-    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), lr=args.learning_rate, eps=1e-8)
-    actor_optimizer = optim.Adam(actor.parameters(), lr=args.learning_rate, eps=1e-8)
+    adam = dict(lr=args.learning_rate, eps=1e-8, fused=True)  # fused: the same update, fewer small ops
+    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), **adam)
+    actor_optimizer = optim.Adam(actor.parameters(), **adam)
     nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
             "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer, "actor_ema": actor_ema}
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
