@@ -30,6 +30,8 @@ class Args:
     """if toggled, sets `torch.backends.cudnn.deterministic=True`"""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """where the networks live: auto picks cuda when it is available"""
+    compile: bool = False
+    """if toggled, compile the critic's gradient step with torch.compile (with CUDA graphs on a GPU); same math"""
     track: bool = False
     """if toggled, this experiment is tracked with Weights and Biases"""
     wandb_project_name: str = "pave"
@@ -80,6 +82,10 @@ class Args:
     """std of the MPR state perturbation, in raw observation units"""
     pave_delta: float = 1.0
     """curvature margin delta of the Curv hinge"""
+    pave_every: int = 1
+    """speed mode, changes the estimator (README): add the PAVE terms on every k-th critic update only, lambdas times k"""
+    pave_batch_size: int = 0
+    """speed mode, changes the estimator (README): PAVE terms on the first n rows of each batch only (0: all rows)"""
 
 
 class UserError(Exception):
@@ -101,8 +107,10 @@ def check_args(args: Args):
         raise UserError(f"--batch-size {args.batch_size} must be between 1 and --buffer-size ({args.buffer_size})")
     if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
         raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
-    if args.policy_frequency < 1 or not args.hidden_sizes or min(args.hidden_sizes) < 1:
-        raise UserError("--policy-frequency and every --hidden-sizes entry must be >= 1")
+    if args.policy_frequency < 1 or args.pave_every < 1 or not args.hidden_sizes or min(args.hidden_sizes) < 1:
+        raise UserError("--policy-frequency, --pave-every and every --hidden-sizes entry must be >= 1")
+    if args.pave_batch_size < 0:
+        raise UserError(f"--pave-batch-size must be >= 0 (0: the whole batch), got {args.pave_batch_size}")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
 
@@ -213,14 +221,15 @@ def pave_terms(qf, obs, actions, next_obs, sigma, delta):
     return mpr, vfc, curv
 
 
-def critic_forward(qf1, qf2, obs, actions, next_obs, args):
+def critic_forward(qf1, qf2, obs, actions, next_obs, args, regularize=True):
     """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms, fused for speed: for each critic, s + eps and s'
     share one forward pass (s has its own, so the Hessian-vector product stays on B rows), and one gradient
     call serves both critics. Equal to
     pave_terms(qf1) + pave_terms(qf2) on the same random draws (eps, then v; shared by the twins).
-    Terms whose lambda is 0 are not computed (returned as 0); with all lambdas 0 this is plain TD3."""
+    Terms whose lambda is 0 are not computed (returned as 0); with all lambdas 0, or regularize False, this
+    is plain TD3."""
     zero = obs.new_zeros(())
-    if args.lambda1 == 0 and args.lambda2 == 0 and args.lambda3 == 0:
+    if not regularize or args.lambda1 == args.lambda2 == args.lambda3 == 0:
         return qf1(obs, actions), qf2(obs, actions), zero, zero, zero
     a1, a2 = (actions.detach().clone().requires_grad_(True) for _ in range(2))
     q1, q2 = qf1(obs, a1), qf2(obs, a2)
@@ -250,7 +259,9 @@ def critic_forward(qf1, qf2, obs, actions, next_obs, args):
     return q1, q2, mpr, vfc, curv
 
 
-def update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer):
+def critic_gradients(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, regularize=True):
+    """The critic objective (Eq. 16) and its gradient for the twin critics' parameters. It changes no state, so
+    --compile can compile it whole, action gradients included."""
     obs, actions, rewards, next_obs, terminations = batch
     with torch.no_grad():
         clipped_noise = (torch.randn_like(actions) * args.policy_noise).clamp(-args.noise_clip, args.noise_clip)
@@ -258,22 +269,37 @@ def update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q
         min_qf_next_target = torch.min(qf1_target(next_obs, next_state_actions), qf2_target(next_obs, next_state_actions))
         next_q_value = rewards + (1.0 - terminations) * args.gamma * min_qf_next_target
 
-    qf1_a_values, qf2_a_values, mpr, vfc, curv = critic_forward(qf1, qf2, obs, actions, next_obs, args)
+    n = args.pave_batch_size or len(obs)  # speed modes: PAVE terms on n rows, on every k-th update (regularize)
+    qf1_a_values, qf2_a_values, mpr, vfc, curv = critic_forward(qf1, qf2, obs[:n], actions[:n], next_obs[:n], args,
+                                                                regularize)
+    if n < len(obs):  # the other rows only enter the TD loss
+        qf1_a_values = torch.cat([qf1_a_values, qf1(obs[n:], actions[n:])])
+        qf2_a_values = torch.cat([qf2_a_values, qf2(obs[n:], actions[n:])])
     qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
     qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
-    # Eq. 16: TD loss (sum of the twin MSEs, as the authors' code) + the weighted PAVE terms
-    qf_loss = qf1_loss + qf2_loss + args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv
-    q_optimizer.zero_grad()
-    qf_loss.backward()
+    # Eq. 16: TD loss (sum of the twin MSEs, as the authors' code) + the weighted PAVE terms (times k when they are
+    # added on every k-th update only, so their weight per update stays the same on average)
+    qf_loss = qf1_loss + qf2_loss + args.pave_every * (args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv)
+    grads = torch.autograd.grad(qf_loss, [*qf1.parameters(), *qf2.parameters()])
+    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf_loss": qf_loss, "qf1_values": qf1_a_values.mean()}
+    losses |= {"mpr": mpr, "vfc": vfc, "curv": curv} if regularize else {}
+    return {name: value.detach() for name, value in losses.items()}, grads
+
+
+def update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer, regularize=True,
+                  gradients=critic_gradients):
+    """One critic step; `gradients` is critic_gradients or its compiled version."""
+    losses, grads = gradients(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, regularize)
+    for param, grad in zip([*qf1.parameters(), *qf2.parameters()], grads):
+        param.grad = grad
     q_optimizer.step()
-    return {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf_loss": qf_loss, "qf1_values": qf1_a_values.mean(),
-            "mpr": mpr, "vfc": vfc, "curv": curv}
+    return losses
 
 
 def update_actor(batch, actor, qf1, actor_optimizer):
     actor_loss = -qf1(batch[0], actor(batch[0])).mean()  # PAVE leaves the actor untouched
     actor_optimizer.zero_grad()
-    actor_loss.backward()
+    actor_loss.backward(inputs=list(actor.parameters()))  # no weight gradients for the critic
     actor_optimizer.step()
     return actor_loss
 
@@ -294,6 +320,23 @@ def save_checkpoint(path, args, env, global_step, nets):
                   "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()}}
     torch.save(checkpoint, path + ".tmp")
     os.replace(path + ".tmp", path)
+
+
+def compile_critic_gradients(args, batch, inputs, device):
+    """torch.compile of critic_gradients, compiled here (before training, on a dummy batch) for each value of
+    `regularize`, so that a failure costs nothing and SPS does not count compile time."""
+    import torch._inductor.config
+
+    torch._dynamo.config.trace_autograd_ops = True  # trace the action gradients (create_graph) into the graph
+    torch._inductor.config.fallback_random = True  # the same random draws as eager: a compiled run = an eager run
+    compiled = torch.compile(critic_gradients, mode="reduce-overhead" if device.type == "cuda" else None)
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            for regularize in [True] if args.pave_every == 1 else [True, False]:
+                compiled(args, batch, *inputs, regularize)
+    except Exception as e:  # no C++ compiler, an unsupported torch build, ...
+        raise UserError(f"--compile failed ({type(e).__name__}: {str(e).splitlines()[0]}); run without it") from None
+    return compiled
 
 
 def check_finite(losses, global_step):
@@ -349,11 +392,17 @@ def main(args: Args):
     target_actor.load_state_dict(actor.state_dict())
     qf1_target.load_state_dict(qf1.state_dict())
     qf2_target.load_state_dict(qf2.state_dict())
-    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), lr=args.learning_rate, eps=1e-8)
-    actor_optimizer = optim.Adam(actor.parameters(), lr=args.learning_rate, eps=1e-8)
+    adam = dict(lr=args.learning_rate, eps=1e-8, fused=True)  # fused: the same update, fewer small ops
+    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), **adam)
+    actor_optimizer = optim.Adam(actor.parameters(), **adam)
     nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
             "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
+    gradients = critic_gradients
+    if args.compile:
+        dummy_batch = tuple(torch.zeros_like(t[: args.batch_size]) for t in (rb.obs, rb.actions, rb.rewards, rb.next_obs,
+                                                                               rb.terminations))
+        gradients = compile_critic_gradients(args, dummy_batch, (qf1, qf2, qf1_target, qf2_target, target_actor), device)
     pave_on = {"mpr": args.lambda1 > 0, "vfc": args.lambda2 > 0, "curv": args.lambda3 > 0}
     print(f"{run_dir}: {args.env_id}, {'TD3 + PAVE' if any(pave_on.values()) else 'TD3'} on {device}", flush=True)
 
@@ -387,7 +436,9 @@ def main(args: Args):
                 if global_step == args.learning_starts:
                     start_time = time.time()  # SPS counts the training phase only
                 batch = rb.sample(args.batch_size)
-                losses = update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer)
+                losses = update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer,
+                                       regularize=(global_step - args.learning_starts) % args.pave_every == 0,
+                                       gradients=gradients)
                 if global_step % args.policy_frequency == 0:
                     losses["actor_loss"] = update_actor(batch, actor, qf1, actor_optimizer)
                     soft_update(target_actor, actor, args.tau)
