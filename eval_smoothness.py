@@ -26,6 +26,7 @@ RUN_ARGS = {
     "wandb_project_name",
     "wandb_entity",
     "checkpoint_interval",
+    "compile",
 }  # run bookkeeping: two checkpoints that differ only here are one group
 
 
@@ -152,7 +153,8 @@ def load_policy(path, device="cpu"):
     spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(source))[0], source)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    args = ckpt["args"]
+    # a setting added to the file after the checkpoint was written ran at its default then
+    args = ckpt["args"] = {**vars(module.Args()), **ckpt["args"]}
     obs_dim, act_dim = ckpt["observation_space"]["shape"][0], ckpt["action_space"]["shape"][0]
     actor = module.Actor(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
     qf1 = module.QNetwork(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)

@@ -1,6 +1,7 @@
 """eval_smoothness.py: the smoothness score, the noise model, the critic metrics, and end-to-end runs."""
 
 import csv
+import glob
 import json
 import os
 import subprocess
@@ -203,6 +204,19 @@ def test_bad_input_gets_one_clear_line(checkpoints, tmp_path, case, message):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and message in result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0
+
+
+def test_a_checkpoint_older_than_a_flag_is_labelled_with_its_default(checkpoints, tmp_path):
+    (path,) = glob.glob(os.path.join(checkpoints, "*td3_pave*", "td3_pave.pt"))
+    ckpt = torch.load(path, weights_only=True)
+    del ckpt["args"]["pave_every"]  # as written before --pave-every existed
+    old = tmp_path / "old.pt"
+    torch.save(ckpt, old)
+    ckpt["args"]["pave_every"] = 4
+    torch.save(ckpt, tmp_path / "every4.pt")
+    assert ev.load_policy(str(old))[0]["args"]["pave_every"] == 1
+    loaded = {p: ev.load_policy(str(tmp_path / p))[0] for p in ("old.pt", "every4.pt")}
+    assert ev.group_labels(loaded) == {"old.pt": "td3_pave (pave_every=1)", "every4.pt": "td3_pave (pave_every=4)"}
 
 
 def test_summary_pools_episodes_and_averages_seeds():
