@@ -1,0 +1,191 @@
+"""Training-phase throughput of the algorithm files, and where each training step's time goes.
+
+    python benchmarks/throughput.py                          # Walker2d-v5, the paper's configurations
+    python benchmarks/throughput.py --repeats 5 --out throughput.json
+    python benchmarks/throughput.py --configs "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0" \
+        "every4=td3_pave.py --pave-every 4"
+
+Each run is a fresh process that calls the file's own main(): `--learning-starts` warm-up steps (not timed),
+then `--steps` training steps, timed from the first training step's env.step to the end of the last update.
+Runs are interleaved (round r runs every configuration once), so a slow spell of a shared machine hits all
+configurations alike; the table shows median steps/s and the median of the per-round ratios to the first
+configuration. The breakdown times the files' update functions by wrapping them (self time, ms per env step);
+"env, acting, buffer, logging" is the rest of the step.
+"""
+
+import contextlib
+import importlib.util
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import gymnasium as gym
+import torch
+import tyro
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAPER_WALKER2D = (  # label=file flags: each file with the paper's Walker2d-v5 weights
+    "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
+    "td3_pave=td3_pave.py --lambda1 0.1 --lambda2 0.1 --lambda3 0.01",
+    "td3_pave_every4=td3_pave.py --lambda1 0.1 --lambda2 0.1 --lambda3 0.01 --pave-every 4",
+    "sac=sac_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
+    "sac_pave=sac_pave.py --lambda1 2.0 --lambda2 0.005 --lambda3 2.0",
+    "td3_caps=td3_caps.py --lambda-t 0.1 --lambda-s 0.5",
+    "td3_grad=td3_grad.py --lambda-t 1.0",
+    "td3_asap=td3_asap.py --lambda-p 2.0 --lambda-s 0.3 --lambda-t 0.05",
+)
+# the functions timed where a file has them (self time: a nested call counts for the innermost function).
+# In the PAVE files: critic_forward = Q forwards + action gradients (+ HVP); critic_gradients = TD target, losses
+# and the backward to the parameters; update_critic = the optimizer step. In the baselines update_critic is all.
+PARTS = ("critic_forward", "critic_gradients", "update_critic", "update_actor", "soft_update", "check_finite")
+OTHER = "rest: env, acting, buffer, logs"
+
+
+@dataclass
+class Args:
+    configs: tuple[str, ...] = PAPER_WALKER2D
+    """label=file flags, one per configuration; ratios are to the first one"""
+    env_id: str = "Walker2d-v5"
+    """the environment of every run"""
+    steps: int = 2000
+    """timed training steps per run"""
+    learning_starts: int = 1000
+    """untimed warm-up steps per run (random actions, no updates)"""
+    repeats: int = 3
+    """rounds; each round runs every configuration once"""
+    threads: int = 2
+    """torch threads per run"""
+    out: str = "throughput.json"
+    """where the JSON result goes"""
+
+
+class Profile:
+    """Self time of wrapped functions: a nested call's time is charged to it, not to its caller."""
+
+    def __init__(self, sync):
+        self.seconds, self.stack, self.sync = {}, [], sync
+
+    def wrap(self, name, fn):
+        def timed(*args, **kwargs):
+            self.sync()
+            start, self.stack = time.perf_counter(), self.stack + [0.0]
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.sync()
+                elapsed, children = time.perf_counter() - start, self.stack.pop()
+                self.seconds[name] = self.seconds.get(name, 0.0) + elapsed - children
+                if self.stack:
+                    self.stack[-1] += elapsed
+
+        return timed
+
+
+class StepClock(gym.Wrapper):
+    """Records when each env.step starts."""
+
+    def __init__(self, env, times):
+        super().__init__(env)
+        self.times = times
+
+    def step(self, action):
+        self.times.append(time.perf_counter())
+        return self.env.step(action)
+
+
+def parse_config(config):
+    label, _, command = config.partition("=")
+    file, *flags = command.split()
+    if not label or not file.endswith(".py") or not os.path.exists(os.path.join(ROOT, file)):
+        raise SystemExit(f"error: bad --configs entry {config!r}: want label=file.py flags, with the file in {ROOT}")
+    return label, file, flags
+
+
+def measure(file, flags, args: Args):
+    """One run of `file` in this process; returns steps/s and the ms per step of each timed part."""
+    torch.set_num_threads(args.threads)
+    spec = importlib.util.spec_from_file_location(file[:-3], os.path.join(ROOT, file))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    profile = Profile(torch.cuda.synchronize if torch.cuda.is_available() else lambda: None)
+    for name in PARTS:
+        if hasattr(module, name):
+            setattr(module, name, profile.wrap(name, getattr(module, name)))
+    step_starts, ends = [], []
+    make_env = module.make_env
+    module.make_env = lambda *a: StepClock(make_env(*a), step_starts)
+    module.save_checkpoint = lambda *a: ends.append(time.perf_counter())  # the end of training; nothing is written
+    run_args = tyro.cli(module.Args, args=[*flags, "--env-id", args.env_id, "--learning-starts", str(args.learning_starts),
+                                           "--total-timesteps", str(args.learning_starts + args.steps),
+                                           "--checkpoint-interval", "0"])
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), contextlib.redirect_stdout(open(os.devnull, "w")):
+        module.main(run_args)
+    seconds = ends[-1] - step_starts[args.learning_starts]
+    parts = {name: 1000 * s / args.steps for name, s in profile.seconds.items()}
+    parts[OTHER] = 1000 * seconds / args.steps - sum(parts.values())
+    return {"sps": args.steps / seconds, "ms_per_step": parts}
+
+
+def measure_in_child(file, flags, args):
+    """A fresh process per run: no state (threads, allocator, compiled code) carries over between runs."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(measure, (file, flags, args))
+
+
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    return {"cpu": model, "cpu_count": os.cpu_count(), "gpu": gpu, "torch": torch.__version__,
+            "python": platform.python_version()}
+
+
+def main(args: Args):
+    if args.steps < 1 or args.repeats < 1 or args.threads < 1 or args.learning_starts < 1:
+        raise SystemExit("error: --steps, --repeats, --threads and --learning-starts must be >= 1")
+    configs = [parse_config(c) for c in args.configs]
+    runs = {label: [] for label, _, _ in configs}
+    for round_ in range(args.repeats):
+        for label, file, flags in configs:
+            runs[label].append(measure_in_child(file, flags, args))
+            print(f"round {round_ + 1}/{args.repeats}: {label:<18} {runs[label][-1]['sps']:7.1f} steps/s", flush=True)
+
+    first = configs[0][0]
+    result = {"command": " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]]), "machine": machine(),
+              "env_id": args.env_id, "steps": args.steps, "learning_starts": args.learning_starts,
+              "repeats": args.repeats, "threads": args.threads, "configs": {}}
+    for label, file, flags in configs:
+        sps = [r["sps"] for r in runs[label]]
+        ratios = [r["sps"] / base["sps"] for r, base in zip(runs[label], runs[first])]
+        parts = {part: statistics.median(r["ms_per_step"].get(part, 0.0) for r in runs[label])
+                 for part in [*PARTS, OTHER] if any(part in r["ms_per_step"] for r in runs[label])}
+        result["configs"][label] = {"command": " ".join([file, *flags]), "sps": sps, "median_sps": statistics.median(sps),
+                                    "ratios_to_" + first: ratios, "median_ratio": statistics.median(ratios),
+                                    "ms_per_step": parts}
+
+    print(f"\n{args.env_id}, {args.steps} training steps, median of {args.repeats} interleaved rounds, "
+          f"{args.threads} threads, {result['machine']['gpu'] or result['machine']['cpu']}")
+    print(f"{'config':<18} {'steps/s':>8} {'ratio':>6}  runs")
+    for label, r in result["configs"].items():
+        print(f"{label:<18} {r['median_sps']:8.1f} {r['median_ratio']:6.2f}  {', '.join(f'{s:.1f}' for s in r['sps'])}")
+    print(f"(ratio: median over rounds of steps/s / {first}'s in the same round)\n\nms per env step (median), self time:")
+    labels = list(result["configs"])
+    print(f"{'':<32}" + "".join(f"{label[:15]:>16}" for label in labels))
+    for part in [*PARTS, OTHER, "total"]:
+        cells = [r["ms_per_step"].get(part) if part != "total" else 1000 / r["median_sps"]
+                 for r in result["configs"].values()]
+        print(f"{part:<32}" + "".join(f"{c:16.2f}" if c is not None else f"{'-':>16}" for c in cells))
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"wrote {args.out}")
+    return result
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))
