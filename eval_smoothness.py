@@ -319,14 +319,15 @@ def summarize(results, levels, args):
 
 def print_table(summary, levels):
     width = max(len("group"), *map(len, summary))  # full labels: groups may differ only in their last setting
-    print(f"\n{'group':<{width}} {'sigma':>6} {'re (pooled)':>20} {'sm (pooled)':>16} {'re (seeds)':>20} {'sm (seeds)':>16}")
+    print(f"\n{'group':<{width}} {'sigma':>6} {'re (pooled)':>20} {'sm (pooled)':>18} {'re (seeds)':>20} {'sm (seeds)':>18}")
     for label, group in summary.items():
         for sigma in levels:
             e = group["levels"][str(sigma)]
-            cells = [
-                f"{e[k][w]['mean']:.2f} ({e[k][w]['std']:.2f})" for w in ("pooled", "across_seeds") for k in ("returns", "sm")
+            cells = [  # sm to 3 significant digits: it is ~0.04 on Reacher, ~3 on Pendulum
+                f"{e[k][w]['mean']:{f}} ({e[k][w]['std']:{f}})"
+                for w in ("pooled", "across_seeds") for k, f in (("returns", ".2f"), ("sm", ".3g"))
             ]
-            print(f"{label:<{width}} {sigma:>6g} {cells[0]:>20} {cells[1]:>16} {cells[2]:>20} {cells[3]:>16}")
+            print(f"{label:<{width}} {sigma:>6g} {cells[0]:>20} {cells[1]:>18} {cells[2]:>20} {cells[3]:>18}")
     print("re: return, higher is better; sm: FFT smoothness (ASAP/PAVE convention), lower is smoother; mean (std).")
     for label, group in summary.items():
         if "critic" in group:
