@@ -28,6 +28,7 @@ RUN_ARGS = {
     "checkpoint_interval",
     "compile",
 }  # run bookkeeping: two checkpoints that differ only here are one group
+BEFORE_FLAG = {"pave_every": 1, "pave_batch_size": 0}  # flags added later, at the value of the behaviour before them
 
 
 @dataclass
@@ -153,8 +154,9 @@ def load_policy(path, device="cpu"):
     spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(source))[0], source)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    # a setting added to the file after the checkpoint was written ran at its default then
-    args = ckpt["args"] = {**vars(module.Args()), **ckpt["args"]}
+    # a setting added to the file after the checkpoint was written: the value of the behaviour before it existed
+    before = {k: v for k, v in BEFORE_FLAG.items() if hasattr(module.Args, k)}
+    args = ckpt["args"] = {**vars(module.Args()), **before, **ckpt["args"]}
     obs_dim, act_dim = ckpt["observation_space"]["shape"][0], ckpt["action_space"]["shape"][0]
     actor = module.Actor(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
     qf1 = module.QNetwork(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)

@@ -84,7 +84,8 @@ class Args:
     pave_delta: float = 1.0
     """curvature margin delta of the Curv hinge"""
     pave_every: int = 1
-    """speed mode, changes the estimator (README): add the PAVE terms on every k-th critic update only, lambdas times k"""
+    """speed mode, changes the estimator (README Speed; validated for TD3, not for SAC): add the PAVE terms on every
+    k-th critic update only, lambdas times k"""
     pave_batch_size: int = 0
     """speed mode, changes the estimator (README): PAVE terms on the first n rows of each batch only (0: all rows)"""
 

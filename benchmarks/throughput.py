@@ -32,7 +32,7 @@ import tyro
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER_WALKER2D = (  # label=file flags: each file with the paper's Walker2d-v5 weights
     "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
-    "td3_pave=td3_pave.py --lambda1 0.1 --lambda2 0.1 --lambda3 0.01",
+    "td3_pave_full=td3_pave.py --lambda1 0.1 --lambda2 0.1 --lambda3 0.01 --pave-every 1",
     "td3_pave_every4=td3_pave.py --lambda1 0.1 --lambda2 0.1 --lambda3 0.01 --pave-every 4",
     "sac=sac_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
     "sac_pave=sac_pave.py --lambda1 2.0 --lambda2 0.005 --lambda3 2.0",
@@ -154,7 +154,7 @@ def main(args: Args):
     for round_ in range(args.repeats):
         for label, file, flags in configs:
             runs[label].append(measure_in_child(file, flags, args))
-            print(f"round {round_ + 1}/{args.repeats}: {label:<18} {runs[label][-1]['sps']:7.1f} steps/s", flush=True)
+            print(f"round {round_ + 1}/{args.repeats}: {label} {runs[label][-1]['sps']:.1f} steps/s", flush=True)
 
     first = configs[0][0]
     result = {"command": " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]]), "machine": machine(),
@@ -171,16 +171,17 @@ def main(args: Args):
 
     print(f"\n{args.env_id}, {args.steps} training steps, median of {args.repeats} interleaved rounds, "
           f"{args.threads} threads, {result['machine']['gpu'] or result['machine']['cpu']}")
-    print(f"{'config':<18} {'steps/s':>8} {'ratio':>6}  runs")
+    w = max(len(label) for label in runs) + 1
+    print(f"{'config':<{w}} {'steps/s':>8} {'ratio':>6}  runs")
     for label, r in result["configs"].items():
-        print(f"{label:<18} {r['median_sps']:8.1f} {r['median_ratio']:6.2f}  {', '.join(f'{s:.1f}' for s in r['sps'])}")
+        print(f"{label:<{w}} {r['median_sps']:8.1f} {r['median_ratio']:6.2f}  {', '.join(f'{s:.1f}' for s in r['sps'])}")
     print(f"(ratio: median over rounds of steps/s / {first}'s in the same round)\n\nms per env step (median), self time:")
     labels = list(result["configs"])
-    print(f"{'':<32}" + "".join(f"{label[:15]:>16}" for label in labels))
+    print(f"{'':<32}" + "".join(f"{label:>{w}}" for label in labels))
     for part in [*PARTS, OTHER, "total"]:
         cells = [r["ms_per_step"].get(part) if part != "total" else 1000 / r["median_sps"]
                  for r in result["configs"].values()]
-        print(f"{part:<32}" + "".join(f"{c:16.2f}" if c is not None else f"{'-':>16}" for c in cells))
+        print(f"{part:<32}" + "".join(f"{c:{w}.2f}" if c is not None else f"{'-':>{w}}" for c in cells))
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
     print(f"wrote {args.out}")

@@ -44,7 +44,8 @@ TD3_KEYS = ["actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "
 ALGOS = {
     "td3_pave": {
         "configs": {
-            "on": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],
+            "on": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0],  # --pave-every 4
+            "full": ["--gamma", 0.98, "--lambda1", 2.0, "--lambda2", 0.005, "--lambda3", 2.0, "--pave-every", 1],
             "base": ["--gamma", 0.98, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
         },
         "tags": ["losses/mpr", "losses/vfc", "losses/curv"],

@@ -13,12 +13,12 @@ py="${PYTHON:-python}"
 for rep in 1 2; do
   for cfg in td3 pave; do
     if [ $cfg = td3 ]; then lam="--lambda1 0 --lambda2 0 --lambda3 0"; else lam="--lambda1 0.1 --lambda2 0.1 --lambda3 0.01"; fi
-    $py "$repo/td3_pave.py" --env-id Walker2d-v5 --total-timesteps 4000 --learning-starts 1000 --exp-name sps_${cfg}_$rep $lam
+    $py "$repo/td3_pave.py" --env-id Walker2d-v5 --total-timesteps 4000 --learning-starts 1000 --exp-name sps_${cfg}_$rep $lam --pave-every 1
   done
 done
 # 2) Learning check: Pendulum-v1, 20000 steps, seed 1, paper Pendulum config (gamma 0.98, buffer 2e5).
 $py "$repo/td3_pave.py" --env-id Pendulum-v1 --total-timesteps 20000 --seed 1 --gamma 0.98 --buffer-size 200000 --exp-name learn_td3 --lambda1 0 --lambda2 0 --lambda3 0
-$py "$repo/td3_pave.py" --env-id Pendulum-v1 --total-timesteps 20000 --seed 1 --gamma 0.98 --buffer-size 200000 --exp-name learn_pave --lambda1 2.0 --lambda2 0.005 --lambda3 2.0
+$py "$repo/td3_pave.py" --env-id Pendulum-v1 --total-timesteps 20000 --seed 1 --gamma 0.98 --buffer-size 200000 --exp-name learn_pave --lambda1 2.0 --lambda2 0.005 --lambda3 2.0 --pave-every 1
 
 $py - "$out" <<'PY'
 import glob, json, os, statistics, sys
