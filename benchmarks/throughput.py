@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import platform
+import signal
 import statistics
 import sys
 import tempfile
@@ -114,9 +115,13 @@ def measure(file, flags, args: Args):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     profile = Profile(torch.cuda.synchronize if torch.cuda.is_available() else lambda: None)
+    compiled = "--compile" in flags  # then critic_gradients is timed as compiled, critic_forward inside it
     for name in PARTS:
-        if hasattr(module, name):
+        if hasattr(module, name) and not (compiled and name in ("critic_forward", "critic_gradients")):
             setattr(module, name, profile.wrap(name, getattr(module, name)))
+    if compiled:
+        compile_critic_gradients = module.compile_critic_gradients
+        module.compile_critic_gradients = lambda *a: profile.wrap("critic_gradients", compile_critic_gradients(*a))
     step_starts, ends = [], []
     make_env = module.make_env
     module.make_env = lambda *a: StepClock(make_env(*a), step_starts)
@@ -125,7 +130,11 @@ def measure(file, flags, args: Args):
                                            "--total-timesteps", str(args.learning_starts + args.steps),
                                            "--checkpoint-interval", "0"])
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), contextlib.redirect_stdout(open(os.devnull, "w")):
-        module.main(run_args)
+        try:
+            module.main(run_args)
+        except Exception as e:  # the file's own exception classes do not pickle back to the parent
+            raise RuntimeError(f"{file} {' '.join(flags)}: {type(e).__name__}: {e}") from None
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # main's handler would turn the pool's shutdown into a traceback
     seconds = ends[-1] - step_starts[args.learning_starts]
     parts = {name: 1000 * s / args.steps for name, s in profile.seconds.items()}
     parts[OTHER] = 1000 * seconds / args.steps - sum(parts.values())
@@ -153,7 +162,10 @@ def main(args: Args):
     runs = {label: [] for label, _, _ in configs}
     for round_ in range(args.repeats):
         for label, file, flags in configs:
-            runs[label].append(measure_in_child(file, flags, args))
+            try:
+                runs[label].append(measure_in_child(file, flags, args))
+            except RuntimeError as e:
+                raise SystemExit(f"error: {e}") from None
             print(f"round {round_ + 1}/{args.repeats}: {label} {runs[label][-1]['sps']:.1f} steps/s", flush=True)
 
     first = configs[0][0]
@@ -171,7 +183,7 @@ def main(args: Args):
 
     print(f"\n{args.env_id}, {args.steps} training steps, median of {args.repeats} interleaved rounds, "
           f"{args.threads} threads, {result['machine']['gpu'] or result['machine']['cpu']}")
-    w = max(len(label) for label in runs) + 1
+    w = max(9, max(len(label) for label in runs) + 1)
     print(f"{'config':<{w}} {'steps/s':>8} {'ratio':>6}  runs")
     for label, r in result["configs"].items():
         print(f"{label:<{w}} {r['median_sps']:8.1f} {r['median_ratio']:6.2f}  {', '.join(f'{s:.1f}' for s in r['sps'])}")
