@@ -108,7 +108,7 @@ def check_args(args: Args):
         raise UserError(f"--batch-size {args.batch_size} must be between 1 and --buffer-size ({args.buffer_size})")
     if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
         raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
-    if min(args.train_frequency, args.gradient_steps, args.pave_every) < 1 or not args.hidden_sizes or min(args.hidden_sizes) < 1:
+    if min(args.train_frequency, args.gradient_steps, args.pave_every, *args.hidden_sizes) < 1 or not args.hidden_sizes:
         raise UserError("--train-frequency, --gradient-steps, --pave-every and every --hidden-sizes entry must be >= 1")
     if args.pave_batch_size < 0:
         raise UserError(f"--pave-batch-size must be >= 0 (0: the whole batch), got {args.pave_batch_size}")
@@ -296,9 +296,10 @@ def critic_gradients(args, batch, qf1, qf2, qf1_target, qf2_target, actor, alpha
         qf2_a_values = torch.cat([qf2_a_values, qf2(obs[n:], actions[n:])])
     qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
     qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
-    # Eq. 16: TD loss (half the sum of the twin MSEs, as the authors' code) + the weighted PAVE terms (times k when they are
-    # added on every k-th update only, so their weight per update stays the same on average)
-    qf_loss = 0.5 * (qf1_loss + qf2_loss) + args.pave_every * (args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv)
+    # Eq. 16: TD loss (half the sum of the twin MSEs, as the authors' code) + the weighted PAVE terms (times k when
+    # they are added on every k-th update only, so their weight per update stays the same on average)
+    pave_loss = args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv
+    qf_loss = 0.5 * (qf1_loss + qf2_loss) + args.pave_every * pave_loss
     grads = torch.autograd.grad(qf_loss, [*qf1.parameters(), *qf2.parameters()])
     losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf_loss": qf_loss, "qf1_values": qf1_a_values.mean()}
     losses |= {"mpr": mpr, "vfc": vfc, "curv": curv} if regularize else {}
