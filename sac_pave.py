@@ -430,7 +430,8 @@ def main(args: Args):
         inputs = (qf1, qf2, qf1_target, qf2_target, actor, log_alpha.detach().exp())
         gradients = compile_critic_gradients(args, dummy_batch, inputs, device)
     pave_on = {"mpr": args.lambda1 > 0, "vfc": args.lambda2 > 0, "curv": args.lambda3 > 0}
-    print(f"{run_dir}: {args.env_id}, {'SAC + PAVE' if any(pave_on.values()) else 'SAC'} on {device}", flush=True)
+    print(f"{run_dir}: {args.env_id}, {'SAC + PAVE' if any(pave_on.values()) else 'SAC'} on {device}"
+          f"{', critic compiled' if args.compile else ''}", flush=True)
 
     signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
     recent_returns = deque(maxlen=10)

@@ -406,7 +406,8 @@ def main(args: Args):
                                                                                rb.terminations))
         gradients = compile_critic_gradients(args, dummy_batch, (qf1, qf2, qf1_target, qf2_target, target_actor), device)
     pave_on = {"mpr": args.lambda1 > 0, "vfc": args.lambda2 > 0, "curv": args.lambda3 > 0}
-    print(f"{run_dir}: {args.env_id}, {'TD3 + PAVE' if any(pave_on.values()) else 'TD3'} on {device}", flush=True)
+    print(f"{run_dir}: {args.env_id}, {'TD3 + PAVE' if any(pave_on.values()) else 'TD3'} on {device}"
+          f"{', critic compiled' if args.compile else ''}", flush=True)
 
     signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
     recent_returns = deque(maxlen=10)

@@ -120,7 +120,12 @@ def test_the_training_loop_regularizes_every_kth_critic_update(algo, tmp_path, m
 def test_compiled_critic_gradients_equal_the_eager_ones(algo):
     nets, batch = make_nets(algo, torch.float32), make_batch(torch.float32)
     args = algo.Args(pave_every=2, pave_batch_size=48, **LAMBDAS)
+    torch._dynamo.reset()
+    counters = torch._dynamo.utils.counters
+    counters.clear()
     compiled = algo.compile_critic_gradients(args, batch, critic_inputs(algo, nets), torch.device("cpu"))
+    # really compiled: one whole graph per value of regularize, no graph break (no silent eager fallback)
+    assert counters["stats"]["unique_graphs"] == 2 and not counters["graph_break"]
     for regularize in (True, False):  # both graphs
         losses, got = gradients(algo, args, nets, batch, regularize, fn=compiled)
         want_losses, want = gradients(algo, args, nets, batch, regularize)
@@ -137,6 +142,7 @@ def test_compiled_training_run_reproduces_the_eager_one(tmp_path):
         (tmp_path / mode).mkdir()
         result = run_cli("td3_pave.py", *flags, mode, cwd=tmp_path / mode)
         assert result.returncode == 0, result.stderr
+        assert ("critic compiled" in result.stdout) == (mode == "--compile")
         (checkpoint,) = (tmp_path / mode / "runs").glob("*/td3_pave.pt")
         params[mode] = torch.load(checkpoint, weights_only=True)["actor"]
     assert_all_close(list(params["--compile"].values()), list(params["--no-compile"].values()), rtol=1e-3, atol=1e-4)
