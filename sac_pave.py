@@ -436,7 +436,8 @@ def main(args: Args):
     signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
     recent_returns = deque(maxlen=10)
     start_time = last_print = time.time()
-    global_step, losses, n_updates = 0, {}, 0  # n_updates: critic updates so far (for --pave-every)
+    global_step, n_updates = 0, 0  # n_updates: critic updates so far (for --pave-every)
+    latest = {}  # the latest value of each loss; the PAVE terms' from the last update that added them
     obs, _ = env.reset(seed=args.seed)
     try:
         for global_step in range(args.total_timesteps):
@@ -480,9 +481,10 @@ def main(args: Args):
                     soft_update(qf1_target, qf1, args.tau)
                     soft_update(qf2_target, qf2, args.tau)
                     check_finite(losses, global_step)
+                    latest |= losses
 
-                if losses and (global_step + 1) % 100 == 0:
-                    for name, value in losses.items():
+                if latest and (global_step + 1) % 100 == 0:
+                    for name, value in latest.items():
                         if pave_on.get(name, True):
                             writer.add_scalar(f"losses/{name}", value.item(), global_step)
                     sps = (global_step - args.learning_starts + 1) / (time.time() - start_time)

@@ -413,6 +413,7 @@ def main(args: Args):
     recent_returns = deque(maxlen=10)
     start_time = last_print = time.time()
     global_step = 0
+    latest = {}  # the latest value of each loss; the PAVE terms' from the last update that added them
     obs, _ = env.reset(seed=args.seed)
     try:
         for global_step in range(args.total_timesteps):
@@ -448,9 +449,10 @@ def main(args: Args):
                     soft_update(qf1_target, qf1, args.tau)
                     soft_update(qf2_target, qf2, args.tau)
                 check_finite(losses, global_step)
+                latest |= losses
 
                 if global_step % 100 == 0:
-                    for name, value in losses.items():
+                    for name, value in latest.items():
                         if pave_on.get(name, True):
                             writer.add_scalar(f"losses/{name}", value.item(), global_step)
                     sps = (global_step - args.learning_starts + 1) / (time.time() - start_time)

@@ -8,7 +8,7 @@ import torch
 
 import sac_pave
 import td3_pave
-from conftest import run_cli, train_in_process
+from conftest import read_scalars, run_cli, train_in_process
 
 OBS_DIM, ACT_DIM, B = 4, 2, 64
 LAMBDAS = dict(lambda1=1.0, lambda2=0.5, lambda3=0.3)
@@ -115,6 +115,16 @@ def test_the_training_loop_regularizes_every_kth_critic_update(algo, tmp_path, m
                      pave_every=3, **extra)
     assert len(calls) == 40
     assert calls == [i % 3 == 0 for i in range(40)]  # the first update is a regularized one
+
+
+def test_pave_terms_are_logged_whatever_the_phase_of_pave_every(algo, tmp_path, monkeypatch):
+    extra = dict(train_frequency=5, gradient_steps=5) if algo is sac_pave else {}
+    run_dir = train_in_process(algo, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=300,
+                               learning_starts=21, pave_every=4, **extra)  # log steps are never regularized ones
+    scalars = read_scalars(run_dir)
+    for tag in ("losses/mpr", "losses/vfc", "losses/curv"):
+        assert len(scalars[tag]) == (3 if algo is sac_pave else 2), tag  # TD3 logs at 100, 200; SAC at 99, 199, 299
+        assert all(value > 0 for _, value in scalars[tag]), tag
 
 
 def test_compiled_critic_gradients_equal_the_eager_ones(algo):
