@@ -129,7 +129,8 @@ def measure(file, flags, args: Args):
     run_args = tyro.cli(module.Args, args=[*flags, "--env-id", args.env_id, "--learning-starts", str(args.learning_starts),
                                            "--total-timesteps", str(args.learning_starts + args.steps),
                                            "--checkpoint-interval", "0"])
-    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), contextlib.redirect_stdout(open(os.devnull, "w")):
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), open(os.devnull, "w") as devnull, \
+            contextlib.redirect_stdout(devnull):
         try:
             module.main(run_args)
         except Exception as e:  # the file's own exception classes do not pickle back to the parent
@@ -148,10 +149,12 @@ def measure_in_child(file, flags, args):
 
 
 def machine():
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    cpu = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
-    return {"cpu": model, "cpu_count": os.cpu_count(), "gpu": gpu, "torch": torch.__version__,
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "gpu": gpu, "torch": torch.__version__,
             "python": platform.python_version()}
 
 
@@ -188,8 +191,7 @@ def main(args: Args):
     for label, r in result["configs"].items():
         print(f"{label:<{w}} {r['median_sps']:8.1f} {r['median_ratio']:6.2f}  {', '.join(f'{s:.1f}' for s in r['sps'])}")
     print(f"(ratio: median over rounds of steps/s / {first}'s in the same round)\n\nms per env step (median), self time:")
-    labels = list(result["configs"])
-    print(f"{'':<32}" + "".join(f"{label:>{w}}" for label in labels))
+    print(f"{'':<32}" + "".join(f"{label:>{w}}" for label in result["configs"]))
     for part in [*PARTS, OTHER, "total"]:
         cells = [r["ms_per_step"].get(part) if part != "total" else 1000 / r["median_sps"]
                  for r in result["configs"].values()]
