@@ -1,15 +1,15 @@
 # SAC + PAVE: critic-side smoothness regularization (Lee et al., "Stabilizing the Q-Gradient Field
 # for Policy Smoothness in Actor-Critic", ICML 2026). CleanRL-style single file; see README.md.
 # Where the paper and the authors' code differ, this file follows the code and says so.
+import math
 import os
 import random
 import signal
 import sys
-import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal, NamedTuple, Optional
 
 import gymnasium as gym
 import numpy as np
@@ -31,8 +31,6 @@ class Args:
     """if toggled, sets `torch.backends.cudnn.deterministic=True`"""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """where the networks live: auto picks cuda when it is available"""
-    compile: bool = False
-    """if toggled, compile the critic's gradient step with torch.compile (with CUDA graphs on a GPU); same math"""
     track: bool = False
     """if toggled, this experiment is tracked with Weights and Biases"""
     wandb_project_name: str = "pave"
@@ -72,22 +70,20 @@ class Args:
     activation: Literal["silu", "relu"] = "silu"
     """hidden activation; PAVE needs silu (a relu critic has zero action curvature)"""
 
-    # PAVE critic regularizers (all three 0 = plain SAC)
-    lambda1: float = 0.1
+    # PAVE critic regularizers (all three 0 = plain SAC); the defaults are the paper's SAC weights for Walker2d-v5
+    lambda1: float = 2.0
     """weight of MPR, the mixed-partial regularizer (Eq. 11)"""
-    lambda2: float = 0.1
+    lambda2: float = 0.005
     """weight of VFC, the vector-field consistency term (Eq. 13)"""
-    lambda3: float = 0.01
+    lambda3: float = 2.0
     """weight of Curv, the curvature-preservation hinge (Eq. 15)"""
     pave_sigma: float = 0.01
     """std of the MPR state perturbation, in raw observation units"""
     pave_delta: float = 1.0
     """curvature margin delta of the Curv hinge"""
     pave_every: int = 1
-    """speed mode, changes the estimator (README Speed; validated for TD3, not for SAC): add the PAVE terms on every
-    k-th critic update only, lambdas times k"""
-    pave_batch_size: int = 0
-    """speed mode, changes the estimator (README): PAVE terms on the first n rows of each batch only (0: all rows)"""
+    """1 = the paper. k > 1 is a speed mode that changes the estimator (README Speed): the PAVE terms on every k-th
+    critic update only, lambdas times k"""
 
 
 class UserError(Exception):
@@ -110,10 +106,10 @@ def check_args(args: Args):
         raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
     if min(args.train_frequency, args.gradient_steps, args.pave_every, *args.hidden_sizes) < 1 or not args.hidden_sizes:
         raise UserError("--train-frequency, --gradient-steps, --pave-every and every --hidden-sizes entry must be >= 1")
-    if args.pave_batch_size < 0:
-        raise UserError(f"--pave-batch-size must be >= 0 (0: the whole batch), got {args.pave_batch_size}")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
     if args.autotune and args.alpha == 0:
         raise UserError("--autotune learns log(alpha): start it from an --alpha > 0")
 
@@ -186,6 +182,14 @@ def scale_action(action, low, high):
     return low + 0.5 * (action + 1.0) * (high - low)
 
 
+class ReplayBufferSamples(NamedTuple):
+    observations: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_observations: torch.Tensor
+    terminations: torch.Tensor
+
+
 class ReplayBuffer:
     """Preallocated tensors of (s, a in [-1, 1], r, true s', terminated). Truncation is not stored, so
     TD targets bootstrap through time limits; s' is the real last observation, never a reset one."""
@@ -193,136 +197,92 @@ class ReplayBuffer:
     def __init__(self, capacity, obs_dim, act_dim, device, seed):
         self.capacity, self.pos, self.size = capacity, 0, 0
         self.obs = torch.zeros((capacity, obs_dim), device=device)
-        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
         self.actions = torch.zeros((capacity, act_dim), device=device)
         self.rewards = torch.zeros((capacity, 1), device=device)
+        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
         self.terminations = torch.zeros((capacity, 1), device=device)
         self.generator = torch.Generator(device=device).manual_seed(seed)
 
     def add(self, obs, action, reward, next_obs, terminated):
         i = self.pos
         self.obs[i] = torch.as_tensor(obs)
-        self.next_obs[i] = torch.as_tensor(next_obs)
         self.actions[i] = torch.as_tensor(action)
         self.rewards[i] = float(reward)
+        self.next_obs[i] = torch.as_tensor(next_obs)
         self.terminations[i] = float(terminated)
         self.pos = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
     def sample(self, batch_size):
         idx = torch.randint(self.size, (batch_size,), device=self.obs.device, generator=self.generator)
-        return self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx], self.terminations[idx]
+        return ReplayBufferSamples(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx],
+                                   self.terminations[idx])
 
 
 def rademacher(like):
     return torch.randint(0, 2, like.shape, device=like.device).to(like.dtype) * 2 - 1
 
 
-def pave_terms(qf, obs, actions, next_obs, sigma, delta):
-    """Readable reference: PAVE's three terms for ONE critic, as the authors' code computes them.
+def pave_terms(qf, obs, actions, next_obs, sigma, delta, eps=None, v=None):
+    """PAVE's three terms for ONE critic qf(s, a) -> (B, 1), as the authors' code computes them.
 
-    All terms use the replay action a. g(s) = dQ(s, a)/da is taken per sample (samples are independent,
-    so the gradient of the batch sum is the per-sample gradient) and kept differentiable (create_graph).
-    """
+    g(s) = dQ(s, a)/da at the replay action a (not pi(s)), per sample (the samples are independent, so the gradient
+    of the batch sum is the per-sample one), kept differentiable (create_graph) so that the terms train the critic.
+    eps ~ N(0, sigma^2 I) and the probe v are drawn here unless given (the critic step passes both twins the same)."""
+    eps = sigma * torch.randn_like(obs) if eps is None else eps
+    v = rademacher(actions) if v is None else v  # one Rademacher probe per sample (Hutchinson)
     a = actions.detach().clone().requires_grad_(True)
 
     def action_grad(states):
         return torch.autograd.grad(qf(states, a).sum(), a, create_graph=True)[0]
 
     g = action_grad(obs)
-    g_eps = action_grad(obs + sigma * torch.randn_like(obs))
-    g_next = action_grad(next_obs)
-    mpr = F.mse_loss(g_eps, g)  # Eq. 11; F.mse_loss also averages over action dims, as the authors' code
-    vfc = F.mse_loss(g_next, g)  # Eq. 13; same replay action a_t at s_t and s_{t+1}, no done mask (code)
-    v = rademacher(actions)  # one Rademacher probe per sample (Hutchinson)
+    mpr = F.mse_loss(action_grad(obs + eps), g)  # Eq. 11; the mean also runs over action dims, as the authors' code
+    vfc = F.mse_loss(action_grad(next_obs), g)  # Eq. 13; the same replay action a_t at s_t and s_t+1, no done mask
     hv = torch.autograd.grad((g * v).sum(), a, create_graph=True, materialize_grads=True)[0]  # H_aa v
-    curv = F.relu((hv * v).sum(1) + delta).mean()  # Eq. 15: hinge on v^T H_aa v per sample, then mean
+    curv = F.relu((hv * v).sum(1) + delta).mean()  # Eq. 15: the hinge on v^T H_aa v per sample, then the mean
     return mpr, vfc, curv
 
 
-def critic_forward(qf1, qf2, obs, actions, next_obs, args, regularize=True):
-    """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms, fused for speed: for each critic, s + eps and s'
-    share one forward pass (s has its own, so the Hessian-vector product stays on B rows), and one gradient
-    call serves both critics. Equal to
-    pave_terms(qf1) + pave_terms(qf2) on the same random draws (eps, then v; shared by the twins).
-    Terms whose lambda is 0 are not computed (returned as 0); with all lambdas 0, or regularize False, this
-    is plain SAC."""
-    zero = obs.new_zeros(())
-    if not regularize or args.lambda1 == args.lambda2 == args.lambda3 == 0:
-        return qf1(obs, actions), qf2(obs, actions), zero, zero, zero
-    a1, a2 = (actions.detach().clone().requires_grad_(True) for _ in range(2))
-    q1, q2 = qf1(obs, a1), qf2(obs, a2)
-    outputs, inputs = q1.sum() + q2.sum(), [a1, a2]
-    shifted = []  # s + eps and s': one forward per critic, off the graph of the Hessian-vector product
-    if args.lambda1 > 0:
-        shifted.append(obs + args.pave_sigma * torch.randn_like(obs))
-    if args.lambda2 > 0:
-        shifted.append(next_obs)
-    if shifted:
-        x = torch.cat(shifted)
-        b1, b2 = (actions.repeat(len(shifted), 1).requires_grad_(True) for _ in range(2))
-        outputs = outputs + qf1(x, b1).sum() + qf2(x, b2).sum()
-        inputs += [b1, b2]
-    g1, g2, *g_shifted = torch.autograd.grad(outputs, inputs, create_graph=True)
-    B = obs.shape[0]
-    g1_shifted, g2_shifted = (g.split(B) for g in g_shifted) if shifted else ((), ())
-    mpr = vfc = curv = zero
-    if args.lambda1 > 0:  # Eq. 11
-        mpr = F.mse_loss(g1_shifted[0], g1) + F.mse_loss(g2_shifted[0], g2)
-    if args.lambda2 > 0:  # Eq. 13
-        vfc = F.mse_loss(g1_shifted[-1], g1) + F.mse_loss(g2_shifted[-1], g2)
-    if args.lambda3 > 0:  # Eq. 15, one probe per sample shared by the twins
-        v = rademacher(actions)
-        hv1, hv2 = torch.autograd.grad((g1 * v).sum() + (g2 * v).sum(), (a1, a2), create_graph=True, materialize_grads=True)
-        curv = F.relu((hv1 * v).sum(1) + args.pave_delta).mean() + F.relu((hv2 * v).sum(1) + args.pave_delta).mean()
-    return q1, q2, mpr, vfc, curv
-
-
-def critic_gradients(args, batch, qf1, qf2, qf1_target, qf2_target, actor, alpha, regularize=True):
-    """The critic objective (Eq. 16) and its gradient for the twin critics' parameters. It changes no state, so
-    --compile can compile it whole, action gradients included."""
-    obs, actions, rewards, next_obs, terminations = batch
+def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha, regularize=True):
+    """One step of the twin critics on the objective of Eq. 16: TD loss + the weighted PAVE terms."""
     with torch.no_grad():
-        next_state_actions, next_state_log_pi = actor.get_action(next_obs)
-        min_qf_next_target = torch.min(qf1_target(next_obs, next_state_actions), qf2_target(next_obs, next_state_actions))
-        min_qf_next_target = min_qf_next_target - alpha * next_state_log_pi
-        next_q_value = rewards + (1.0 - terminations) * args.gamma * min_qf_next_target
+        next_state_actions, next_state_log_pi = actor.get_action(data.next_observations)
+        qf1_next_target = qf1_target(data.next_observations, next_state_actions)
+        qf2_next_target = qf2_target(data.next_observations, next_state_actions)
+        min_qf_next_target = torch.min(qf1_next_target, qf2_next_target) - alpha * next_state_log_pi
+        next_q_value = data.rewards + (1.0 - data.terminations) * args.gamma * min_qf_next_target
 
-    n = args.pave_batch_size or len(obs)  # speed modes: PAVE terms on n rows, on every k-th update (regularize)
-    qf1_a_values, qf2_a_values, mpr, vfc, curv = critic_forward(qf1, qf2, obs[:n], actions[:n], next_obs[:n], args,
-                                                                regularize)
-    if n < len(obs):  # the other rows only enter the TD loss
-        qf1_a_values = torch.cat([qf1_a_values, qf1(obs[n:], actions[n:])])
-        qf2_a_values = torch.cat([qf2_a_values, qf2(obs[n:], actions[n:])])
+    qf1_a_values = qf1(data.observations, data.actions)
+    qf2_a_values = qf2(data.observations, data.actions)
     qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
     qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
-    # Eq. 16: TD loss (half the sum of the twin MSEs, as the authors' code) + the weighted PAVE terms (times k when
-    # they are added on every k-th update only, so their weight per update stays the same on average)
-    pave_loss = args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv
-    qf_loss = 0.5 * (qf1_loss + qf2_loss) + args.pave_every * pave_loss
-    grads = torch.autograd.grad(qf_loss, [*qf1.parameters(), *qf2.parameters()])
-    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf_loss": qf_loss, "qf1_values": qf1_a_values.mean()}
-    losses |= {"mpr": mpr, "vfc": vfc, "curv": curv} if regularize else {}
-    return {name: value.detach() for name, value in losses.items()}, grads
+    qf_loss = 0.5 * (qf1_loss + qf2_loss)  # half the sum of the twin MSEs, as the authors' code
+    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf1_values": qf1_a_values.mean()}
+    if regularize and args.lambda1 + args.lambda2 + args.lambda3 > 0:
+        eps = args.pave_sigma * torch.randn_like(data.observations)  # one eps and one probe v, shared by the twins
+        v = rademacher(data.actions)
+        terms = [pave_terms(qf, data.observations, data.actions, data.next_observations, args.pave_sigma,
+                            args.pave_delta, eps, v) for qf in (qf1, qf2)]
+        mpr, vfc, curv = (t1 + t2 for t1, t2 in zip(*terms))  # both online critics, twin terms summed
+        # Eq. 16 (times k under --pave-every k, which adds the terms on every k-th update only)
+        qf_loss = qf_loss + args.pave_every * (args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv)
+        losses |= {"mpr": mpr, "vfc": vfc, "curv": curv}
 
-
-def update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha, regularize=True,
-                  gradients=critic_gradients):
-    """One critic step; `gradients` is critic_gradients or its compiled version."""
-    losses, grads = gradients(args, batch, qf1, qf2, qf1_target, qf2_target, actor, alpha, regularize)
-    for param, grad in zip([*qf1.parameters(), *qf2.parameters()], grads):
-        param.grad = grad
+    q_optimizer.zero_grad()
+    qf_loss.backward()
     q_optimizer.step()
-    return losses
+    return {name: value.detach() for name, value in (losses | {"qf_loss": qf_loss}).items()}
 
 
-def update_actor(batch, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi):
-    """pi, log_pi were sampled before the critic step (SB3 order); Q is read after it."""
-    actor_loss = (alpha * log_pi - torch.min(qf1(batch[0], pi), qf2(batch[0], pi))).mean()  # PAVE leaves the actor untouched
+def update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi):
+    """pi, log_pi were sampled before the critic step (SB3 order); Q is read after it. PAVE leaves the actor
+    untouched."""
+    actor_loss = (alpha * log_pi - torch.min(qf1(data.observations, pi), qf2(data.observations, pi))).mean()
     actor_optimizer.zero_grad()
     actor_loss.backward(inputs=list(actor.parameters()))  # no weight gradients for the critic
     actor_optimizer.step()
-    return actor_loss
+    return {"actor_loss": actor_loss.detach()}
 
 
 @torch.no_grad()
@@ -344,32 +304,19 @@ def save_checkpoint(path, args, env, global_step, nets, log_alpha):
     os.replace(path + ".tmp", path)
 
 
-def compile_critic_gradients(args, batch, inputs, device):
-    """torch.compile of critic_gradients, compiled here (before training, on a dummy batch) for each value of
-    `regularize`, so that a failure costs nothing and SPS does not count compile time."""
-    import torch._inductor.config
-
-    torch._dynamo.config.trace_autograd_ops = True  # trace the action gradients (create_graph) into the graph
-    torch._inductor.config.fallback_random = True  # the same random draws as eager: a compiled run = an eager run
-    compiled = torch.compile(critic_gradients, mode="reduce-overhead" if device.type == "cuda" else None)
-    try:
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            for regularize in [True] if args.pave_every == 1 else [True, False]:
-                compiled(args, batch, *inputs, regularize)
-    except Exception as e:  # no C++ compiler, an unsupported torch build, ...
-        raise UserError(f"--compile failed ({type(e).__name__}: {str(e).splitlines()[0]}); run without it") from None
-    return compiled
-
-
 def check_finite(losses, global_step):
     if not torch.isfinite(torch.stack(list(losses.values()))).all():  # one host sync per step
         name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
         raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
 
 
-def format_seconds(seconds):
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+def progress(step, args, sps, recent_returns):
+    """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
+    eta = int((args.total_timesteps - step) / max(sps, 1e-9))
+    phase = "" if step > args.learning_starts else " (warm-up)"
+    ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
+    return (f"step {step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:{eta // 60 % 60:02d}:"
+            f"{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
 
 
 def _interrupt(signum, frame):
@@ -378,9 +325,7 @@ def _interrupt(signum, frame):
 
 def main(args: Args):
     check_args(args)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
-    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
     env = make_env(args.env_id, args.seed)
     run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
     run_dir = os.path.join("runs", run_name)
@@ -393,7 +338,8 @@ def main(args: Args):
         wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
                    config=vars(args), name=run_name, save_code=True)
     writer = SummaryWriter(run_dir)
-    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
+    table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
+    writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
 
     # TRY NOT TO MODIFY: seeding
     random.seed(args.seed)
@@ -416,28 +362,21 @@ def main(args: Args):
     q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), **adam)
     actor_optimizer = optim.Adam(actor.parameters(), **adam)
     # Entropy coefficient: fixed at --alpha (the authors' setup), or learned (SB3's loss on log alpha)
-    log_alpha = torch.tensor(math.log(args.alpha) if args.alpha > 0 else -math.inf, device=device, requires_grad=args.autotune)
+    log_alpha = torch.tensor(math.log(args.alpha) if args.alpha > 0 else -math.inf, device=device,
+                             requires_grad=args.autotune)
     target_entropy = -float(act_dim)
     nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "qf1_target": qf1_target,
             "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
     if args.autotune:
         nets["a_optimizer"] = a_optimizer = optim.Adam([log_alpha], **adam)
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
-    gradients = critic_gradients
-    if args.compile:
-        dummy_batch = tuple(torch.zeros_like(t[: args.batch_size]) for t in (rb.obs, rb.actions, rb.rewards, rb.next_obs,
-                                                                               rb.terminations))
-        inputs = (qf1, qf2, qf1_target, qf2_target, actor, log_alpha.detach().exp())
-        gradients = compile_critic_gradients(args, dummy_batch, inputs, device)
-    pave_on = {"mpr": args.lambda1 > 0, "vfc": args.lambda2 > 0, "curv": args.lambda3 > 0}
-    print(f"{run_dir}: {args.env_id}, {'SAC + PAVE' if any(pave_on.values()) else 'SAC'} on {device}"
-          f"{', critic compiled' if args.compile else ''}", flush=True)
+    method = "SAC + PAVE" if args.lambda1 + args.lambda2 + args.lambda3 > 0 else "SAC"
+    print(f"{run_dir}: {args.env_id}, {method} on {device}", flush=True)
 
-    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
     recent_returns = deque(maxlen=10)
     start_time = last_print = time.time()
     global_step, n_updates = 0, 0  # n_updates: critic updates so far (for --pave-every)
-    latest = {}  # the latest value of each loss; the PAVE terms' from the last update that added them
+    latest = {}  # the latest value of each loss, logged every 100 steps
     obs, _ = env.reset(seed=args.seed)
     try:
         for global_step in range(args.total_timesteps):
@@ -463,43 +402,38 @@ def main(args: Args):
             if global_step >= args.learning_starts:
                 if global_step == args.learning_starts:
                     start_time = time.time()  # SPS counts the training phase only
+                    print(f"step {global_step:,}: warm-up done, training starts", flush=True)
                 for _ in range(args.gradient_steps if (global_step + 1) % args.train_frequency == 0 else 0):
-                    batch = rb.sample(args.batch_size)
-                    pi, log_pi = actor.get_action(batch[0])
+                    data = rb.sample(args.batch_size)
+                    pi, log_pi = actor.get_action(data.observations)
                     alpha = log_alpha.detach().exp()
-                    losses = {}
+                    losses = {"alpha": alpha}
                     if args.autotune:
                         losses["alpha_loss"] = alpha_loss = -(log_alpha * (log_pi.detach() + target_entropy)).mean()
                         a_optimizer.zero_grad()
                         alpha_loss.backward()
                         a_optimizer.step()
-                    losses |= update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha,
-                                            regularize=n_updates % args.pave_every == 0, gradients=gradients)
+                    regularize = n_updates % args.pave_every == 0
+                    losses |= update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha,
+                                            regularize)
                     n_updates += 1
-                    losses["actor_loss"] = update_actor(batch, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi)
-                    losses["alpha"] = alpha
+                    losses |= update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi)
                     soft_update(qf1_target, qf1, args.tau)
                     soft_update(qf2_target, qf2, args.tau)
                     check_finite(losses, global_step)
                     latest |= losses
 
-                if latest and (global_step + 1) % 100 == 0:
-                    for name, value in latest.items():
-                        if pave_on.get(name, True):
-                            writer.add_scalar(f"losses/{name}", value.item(), global_step)
-                    sps = (global_step - args.learning_starts + 1) / (time.time() - start_time)
-                    writer.add_scalar("charts/SPS", int(sps), global_step)
+            phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
+            sps = phase_steps / max(time.time() - start_time, 1e-9)
+            if latest and global_step % 100 == 0:
+                for name, value in latest.items():
+                    writer.add_scalar(f"losses/{name}", value.item(), global_step)
+                writer.add_scalar("charts/SPS", int(sps), global_step)
             if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
                 save_checkpoint(checkpoint_path, args, env, global_step + 1, nets, log_alpha)
             if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
                 last_print = time.time()
-                phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
-                sps = phase_steps / max(last_print - start_time, 1e-9)
-                ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
-                print(f"step {global_step + 1:,}/{args.total_timesteps:,} | {sps:.0f} SPS"
-                      f"{'' if global_step >= args.learning_starts else ' (warm-up)'} | "
-                      f"ETA {format_seconds((args.total_timesteps - global_step - 1) / max(sps, 1e-9))} | "
-                      f"return {ret} (last {len(recent_returns)} episodes)", flush=True)
+                print(progress(global_step + 1, args, sps, recent_returns), flush=True)
     except KeyboardInterrupt:
         save_checkpoint(checkpoint_path, args, env, global_step, nets, log_alpha)
         print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
@@ -519,6 +453,7 @@ def main(args: Args):
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, _interrupt)  # also when started as a background job, which ignores SIGINT
+    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
     try:
         main(tyro.cli(Args))
     except UserError as e:

@@ -9,7 +9,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal, NamedTuple, Optional
 
 import gymnasium as gym
 import numpy as np
@@ -68,7 +68,7 @@ class Args:
     hidden_sizes: tuple[int, ...] = (400, 300)
     """hidden layer sizes of the actor and of each critic"""
     activation: Literal["silu", "relu"] = "silu"
-    """hidden activation (silu, as in the PAVE paper's baselines)"""
+    """hidden activation: silu, as the authors' baseline code (the paper's Section 6.1 says relu)"""
 
     # CAPS actor regularizers (both 0 = plain TD3)
     lambda_t: float = 0.1
@@ -77,7 +77,6 @@ class Args:
     """weight of the spatial term 0.5 * mse(pi(s), pi(s + N(0, caps_sigma^2)))"""
     caps_sigma: float = 0.2
     """std of the spatial-term state noise, in raw observation units"""
-
 
 class UserError(Exception):
     """Bad input: reported as one line, no traceback."""
@@ -101,6 +100,8 @@ def check_args(args: Args):
         raise UserError("--policy-frequency and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
 
 
 def make_env(env_id: str, seed: int):
@@ -155,6 +156,14 @@ def scale_action(action, low, high):
     return low + 0.5 * (action + 1.0) * (high - low)
 
 
+class ReplayBufferSamples(NamedTuple):
+    observations: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_observations: torch.Tensor
+    terminations: torch.Tensor
+
+
 class ReplayBuffer:
     """Preallocated tensors of (s, a in [-1, 1], r, true s', terminated). Truncation is not stored, so
     TD targets bootstrap through time limits; s' is the real last observation, never a reset one."""
@@ -162,43 +171,48 @@ class ReplayBuffer:
     def __init__(self, capacity, obs_dim, act_dim, device, seed):
         self.capacity, self.pos, self.size = capacity, 0, 0
         self.obs = torch.zeros((capacity, obs_dim), device=device)
-        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
         self.actions = torch.zeros((capacity, act_dim), device=device)
         self.rewards = torch.zeros((capacity, 1), device=device)
+        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
         self.terminations = torch.zeros((capacity, 1), device=device)
         self.generator = torch.Generator(device=device).manual_seed(seed)
 
     def add(self, obs, action, reward, next_obs, terminated):
         i = self.pos
         self.obs[i] = torch.as_tensor(obs)
-        self.next_obs[i] = torch.as_tensor(next_obs)
         self.actions[i] = torch.as_tensor(action)
         self.rewards[i] = float(reward)
+        self.next_obs[i] = torch.as_tensor(next_obs)
         self.terminations[i] = float(terminated)
         self.pos = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
     def sample(self, batch_size):
         idx = torch.randint(self.size, (batch_size,), device=self.obs.device, generator=self.generator)
-        return self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx], self.terminations[idx]
+        return ReplayBufferSamples(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx],
+                                   self.terminations[idx])
 
 
-def update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer):
-    obs, actions, rewards, next_obs, terminations = batch
+def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer):
+    """One step of the twin critics on the TD loss: a plain TD3 critic, CAPS regularizes the actor only."""
     with torch.no_grad():
-        clipped_noise = (torch.randn_like(actions) * args.policy_noise).clamp(-args.noise_clip, args.noise_clip)
-        next_state_actions = (target_actor(next_obs) + clipped_noise).clamp(-1.0, 1.0)
-        min_qf_next_target = torch.min(qf1_target(next_obs, next_state_actions), qf2_target(next_obs, next_state_actions))
-        next_q_value = rewards + (1.0 - terminations) * args.gamma * min_qf_next_target
+        clipped_noise = (torch.randn_like(data.actions) * args.policy_noise).clamp(-args.noise_clip, args.noise_clip)
+        next_state_actions = (target_actor(data.next_observations) + clipped_noise).clamp(-1.0, 1.0)
+        qf1_next_target = qf1_target(data.next_observations, next_state_actions)
+        qf2_next_target = qf2_target(data.next_observations, next_state_actions)
+        min_qf_next_target = torch.min(qf1_next_target, qf2_next_target)
+        next_q_value = data.rewards + (1.0 - data.terminations) * args.gamma * min_qf_next_target
 
-    qf1_a_values, qf2_a_values = qf1(obs, actions), qf2(obs, actions)
+    qf1_a_values = qf1(data.observations, data.actions)
+    qf2_a_values = qf2(data.observations, data.actions)
     qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
     qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
-    qf_loss = qf1_loss + qf2_loss  # plain TD3 critic: CAPS regularizes the actor only
+    qf_loss = qf1_loss + qf2_loss  # the sum of the twin MSEs, as the authors' code
+    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf1_values": qf1_a_values.mean()}
     q_optimizer.zero_grad()
     qf_loss.backward()
     q_optimizer.step()
-    return {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf_loss": qf_loss, "qf1_values": qf1_a_values.mean()}
+    return {name: value.detach() for name, value in (losses | {"qf_loss": qf_loss}).items()}
 
 
 def caps_terms(actor, obs, next_obs, sigma):
@@ -209,14 +223,14 @@ def caps_terms(actor, obs, next_obs, sigma):
     return a, caps_temporal, caps_spatial
 
 
-def update_actor(args, batch, actor, qf1, actor_optimizer):
-    obs, next_obs = batch[0], batch[3]
-    a, caps_temporal, caps_spatial = caps_terms(actor, obs, next_obs, args.caps_sigma)
-    actor_loss = -qf1(obs, a).mean() + args.lambda_t * caps_temporal + args.lambda_s * caps_spatial  # J_CAPS
+def update_actor(args, data, actor, qf1, actor_optimizer):
+    a, caps_temporal, caps_spatial = caps_terms(actor, data.observations, data.next_observations, args.caps_sigma)
+    actor_loss = -qf1(data.observations, a).mean() + args.lambda_t * caps_temporal + args.lambda_s * caps_spatial
     actor_optimizer.zero_grad()
     actor_loss.backward(inputs=list(actor.parameters()))  # no weight gradients for the critic
     actor_optimizer.step()
-    return {"actor_loss": actor_loss, "caps_temporal": caps_temporal, "caps_spatial": caps_spatial}
+    return {"actor_loss": actor_loss.detach(), "caps_temporal": caps_temporal.detach(),
+            "caps_spatial": caps_spatial.detach()}
 
 
 @torch.no_grad()
@@ -243,9 +257,13 @@ def check_finite(losses, global_step):
         raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
 
 
-def format_seconds(seconds):
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+def progress(step, args, sps, recent_returns):
+    """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
+    eta = int((args.total_timesteps - step) / max(sps, 1e-9))
+    phase = "" if step > args.learning_starts else " (warm-up)"
+    ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
+    return (f"step {step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:{eta // 60 % 60:02d}:"
+            f"{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
 
 
 def _interrupt(signum, frame):
@@ -254,9 +272,7 @@ def _interrupt(signum, frame):
 
 def main(args: Args):
     check_args(args)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
-    device = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
     env = make_env(args.env_id, args.seed)
     run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
     run_dir = os.path.join("runs", run_name)
@@ -269,7 +285,8 @@ def main(args: Args):
         wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
                    config=vars(args), name=run_name, save_code=True)
     writer = SummaryWriter(run_dir)
-    writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()))
+    table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
+    writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
 
     # TRY NOT TO MODIFY: seeding
     random.seed(args.seed)
@@ -296,12 +313,13 @@ def main(args: Args):
     nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
             "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
-    print(f"{run_dir}: {args.env_id}, {'TD3 + CAPS' if args.lambda_t or args.lambda_s else 'TD3'} on {device}", flush=True)
+    method = "TD3 + CAPS" if args.lambda_t + args.lambda_s > 0 else "TD3"
+    print(f"{run_dir}: {args.env_id}, {method} on {device}", flush=True)
 
-    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
     recent_returns = deque(maxlen=10)
     start_time = last_print = time.time()
     global_step = 0
+    latest = {}  # the latest value of each loss, logged every 100 steps
     obs, _ = env.reset(seed=args.seed)
     try:
         for global_step in range(args.total_timesteps):
@@ -311,7 +329,7 @@ def main(args: Args):
             else:
                 with torch.no_grad():
                     action = actor(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])[0].cpu().numpy()
-                action = np.clip(action + rng.normal(0.0, args.exploration_noise, act_dim), -1.0, 1.0)
+            action = np.clip(action + rng.normal(0.0, args.exploration_noise, act_dim), -1.0, 1.0)  # warm-up too (SB3)
 
             # TRY NOT TO MODIFY: execute the game and log data.
             next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
@@ -327,31 +345,28 @@ def main(args: Args):
             if global_step >= args.learning_starts:
                 if global_step == args.learning_starts:
                     start_time = time.time()  # SPS counts the training phase only
-                batch = rb.sample(args.batch_size)
-                losses = update_critic(args, batch, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer)
+                    print(f"step {global_step:,}: warm-up done, training starts", flush=True)
+                data = rb.sample(args.batch_size)
+                losses = update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer)
                 if global_step % args.policy_frequency == 0:
-                    losses |= update_actor(args, batch, actor, qf1, actor_optimizer)
+                    losses |= update_actor(args, data, actor, qf1, actor_optimizer)
                     soft_update(target_actor, actor, args.tau)
                     soft_update(qf1_target, qf1, args.tau)
                     soft_update(qf2_target, qf2, args.tau)
                 check_finite(losses, global_step)
+                latest |= losses
 
-                if global_step % 100 == 0:
-                    for name, value in losses.items():
-                        writer.add_scalar(f"losses/{name}", value.item(), global_step)
-                    sps = (global_step - args.learning_starts + 1) / (time.time() - start_time)
-                    writer.add_scalar("charts/SPS", int(sps), global_step)
+            phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
+            sps = phase_steps / max(time.time() - start_time, 1e-9)
+            if latest and global_step % 100 == 0:
+                for name, value in latest.items():
+                    writer.add_scalar(f"losses/{name}", value.item(), global_step)
+                writer.add_scalar("charts/SPS", int(sps), global_step)
             if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
                 save_checkpoint(checkpoint_path, args, env, global_step + 1, nets)
             if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
                 last_print = time.time()
-                phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
-                sps = phase_steps / max(last_print - start_time, 1e-9)
-                ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
-                print(f"step {global_step + 1:,}/{args.total_timesteps:,} | {sps:.0f} SPS"
-                      f"{'' if global_step >= args.learning_starts else ' (warm-up)'} | "
-                      f"ETA {format_seconds((args.total_timesteps - global_step - 1) / max(sps, 1e-9))} | "
-                      f"return {ret} (last {len(recent_returns)} episodes)", flush=True)
+                print(progress(global_step + 1, args, sps, recent_returns), flush=True)
     except KeyboardInterrupt:
         save_checkpoint(checkpoint_path, args, env, global_step, nets)
         print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
@@ -371,6 +386,7 @@ def main(args: Args):
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, _interrupt)  # also when started as a background job, which ignores SIGINT
+    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
     try:
         main(tyro.cli(Args))
     except UserError as e:

@@ -3,7 +3,7 @@
     python benchmarks/throughput.py                          # Walker2d-v5, the paper's configurations
     python benchmarks/throughput.py --repeats 5 --out throughput.json
     python benchmarks/throughput.py --configs "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0" \
-        "every4=td3_pave.py --pave-every 4"
+        "pave=td3_pave.py" "fast=td3_pave_fast.py"
 
 Each run is a fresh process that calls the file's own main(): `--learning-starts` warm-up steps (not timed),
 then `--steps` training steps, timed from the first training step's env.step to the end of the last update.
@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import os
 import platform
-import signal
 import statistics
 import sys
 import tempfile
@@ -31,20 +30,23 @@ import torch
 import tyro
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAPER_WALKER2D = (  # label=file flags: each file with the paper's Walker2d-v5 weights
+PAPER_WALKER2D = (  # label=file flags: each file with the paper's Walker2d-v5 weights (the PAVE files' defaults)
     "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
-    "td3_pave_full=td3_pave.py --lambda1 0.1 --lambda2 0.1 --lambda3 0.01 --pave-every 1",
-    "td3_pave_every4=td3_pave.py --lambda1 0.1 --lambda2 0.1 --lambda3 0.01 --pave-every 4",
+    "td3_pave=td3_pave.py",
+    "td3_pave_fast=td3_pave_fast.py",
     "sac=sac_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
-    "sac_pave=sac_pave.py --lambda1 2.0 --lambda2 0.005 --lambda3 2.0",
+    "sac_pave=sac_pave.py",
     "td3_caps=td3_caps.py --lambda-t 0.1 --lambda-s 0.5",
     "td3_grad=td3_grad.py --lambda-t 1.0",
     "td3_asap=td3_asap.py --lambda-p 2.0 --lambda-s 0.3 --lambda-t 0.05",
 )
 # the functions timed where a file has them (self time: a nested call counts for the innermost function).
-# In the PAVE files: critic_forward = Q forwards + action gradients (+ HVP); critic_gradients = TD target, losses
-# and the backward to the parameters; update_critic = the optimizer step. In the baselines update_critic is all.
-PARTS = ("critic_forward", "critic_gradients", "update_critic", "update_actor", "soft_update", "check_finite")
+# td3_pave.py, sac_pave.py: pave_terms = one critic's forwards, action gradients and HVP (twice per step);
+# update_critic = TD target, TD forward, the backward to the parameters and the optimizer step.
+# td3_pave_fast.py: critic_forward = the fused forwards, action gradients and HVP; critic_gradients = TD target,
+# losses and the backward; update_critic = the optimizer step. In the baselines update_critic is all of it.
+PARTS = ("pave_terms", "critic_forward", "critic_gradients", "update_critic", "update_actor", "soft_update",
+         "check_finite")
 OTHER = "rest: env, acting, buffer, logs"
 
 
@@ -135,7 +137,6 @@ def measure(file, flags, args: Args):
             module.main(run_args)
         except Exception as e:  # the file's own exception classes do not pickle back to the parent
             raise RuntimeError(f"{file} {' '.join(flags)}: {type(e).__name__}: {e}") from None
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # main's handler would turn the pool's shutdown into a traceback
     seconds = ends[-1] - step_starts[args.learning_starts]
     parts = {name: 1000 * s / args.steps for name, s in profile.seconds.items()}
     parts[OTHER] = 1000 * seconds / args.steps - sum(parts.values())

@@ -24,7 +24,7 @@ def test_profile_charges_nested_time_to_the_innermost_function():
 
 def test_benchmark_runs_interleaved_and_writes_its_json(tmp_path):
     configs = ["td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0 --hidden-sizes 16 16 --batch-size 16",
-               "pave=td3_pave.py --hidden-sizes 16 16 --batch-size 16 --pave-every 2"]
+               "pave=td3_pave.py --hidden-sizes 16 16 --batch-size 16"]
     out = tmp_path / "throughput.json"
     result = run_cli("benchmarks/throughput.py", "--configs", *configs, "--env-id", "Pendulum-v1", "--steps", 60,
                      "--learning-starts", 20, "--repeats", 2, "--threads", 1, "--out", out, cwd=tmp_path)
@@ -38,7 +38,8 @@ def test_benchmark_runs_interleaved_and_writes_its_json(tmp_path):
     for config in (td3, pave):  # the parts add up to the measured time per step
         assert sum(config["ms_per_step"].values()) == pytest.approx(1000 / config["median_sps"], rel=0.3)
         assert min(config["ms_per_step"].values()) >= 0  # the timed window holds every timed call
-        assert config["ms_per_step"]["critic_forward"] > 0 and config["ms_per_step"]["update_actor"] > 0
+        assert config["ms_per_step"]["update_critic"] > 0 and config["ms_per_step"]["update_actor"] > 0
+    assert pave["ms_per_step"]["pave_terms"] > 0 and "pave_terms" not in td3["ms_per_step"]  # plain TD3 calls none
     assert not os.path.exists(tmp_path / "runs")  # runs happen in a temporary folder
 
 

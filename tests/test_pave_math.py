@@ -97,40 +97,89 @@ def test_curv_expectation_is_the_hinge_averaged_over_all_sign_vectors(algo):
     assert abs(no_hinge - exact) > 20 * stderr  # so would a missing hinge
 
 
-def twin_critics_and_args(algo, lambdas):
-    args = algo.Args(lambda1=lambdas[0], lambda2=lambdas[1], lambda3=lambdas[2], pave_sigma=0.05, pave_delta=0.02)
-    return make_critic(10), make_critic(11), args
+def test_pave_terms_with_given_draws_equal_exact_values(algo):
+    """With eps and v passed in, all three terms are deterministic: compare each with torch.func."""
+    qf = make_critic(12)
+    obs, actions, next_obs = make_batch(13)
+    gen = torch.Generator().manual_seed(14)
+    eps = 0.05 * torch.randn(obs.shape, generator=gen, dtype=torch.float64)
+    v = torch.randint(0, 2, actions.shape, generator=gen).double() * 2 - 1
+    g, _, h_aa = (x.detach() for x in exact_derivatives(qf, obs, actions))
+    vhv = torch.einsum("ij,ijk,ik->i", v, h_aa, v)
+    delta = float(-vhv.median())  # the hinge is active for about half of the batch
+    mpr, vfc, curv = algo.pave_terms(qf, obs, actions, next_obs, sigma=123.0, delta=delta, eps=eps, v=v)  # sigma unused
+    g_eps = exact_derivatives(qf, obs + eps, actions)[0]
+    g_next = exact_derivatives(qf, next_obs, actions)[0]
+    torch.testing.assert_close(mpr, ((g_eps - g) ** 2).mean(), rtol=1e-10, atol=0)
+    torch.testing.assert_close(vfc, ((g_next - g) ** 2).mean(), rtol=1e-10, atol=0)
+    torch.testing.assert_close(curv, F.relu(vhv + delta).mean(), rtol=1e-10, atol=0)
+    assert 0.1 < (vhv + delta > 0).double().mean() < 0.9  # the hinge is neither off nor always on
 
 
-@pytest.mark.parametrize("lambdas", [(1.0, 1.0, 1.0), (1.0, 1.0, 0.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0)])
-def test_fused_training_path_equals_pave_terms(algo, lambdas):
-    qf1, qf2, args = twin_critics_and_args(algo, lambdas)
-    obs, actions, next_obs = make_batch(7)
+def critic_setup(algo, lambdas, pave_every=1):
+    """args, nets (actor, qf1, qf2, target_actor, qf1_target, qf2_target) in float64 and a replay batch."""
+    args = algo.Args(lambda1=lambdas[0], lambda2=lambdas[1], lambda3=lambdas[2], pave_sigma=0.05, pave_delta=0.02,
+                     pave_every=pave_every, gamma=0.98)
+    torch.manual_seed(20)
+    actor = algo.Actor(OBS_DIM, ACT_DIM, (32, 32)).double()
+    nets = [actor, make_critic(10), make_critic(11)]
+    nets += [copy.deepcopy(n) for n in nets]
+    obs, actions, next_obs = make_batch(21)
+    gen = torch.Generator().manual_seed(22)
+    rewards = torch.randn(B, 1, generator=gen, dtype=torch.float64)
+    data = algo.ReplayBufferSamples(obs, actions, rewards, next_obs, (torch.rand(B, 1, generator=gen) < 0.2).double())
+    return args, nets, data
 
-    def reference():
-        terms = []
-        for qf in (qf1, qf2):
-            torch.manual_seed(8)  # the twins share eps and v
-            terms.append(algo.pave_terms(qf, obs, actions, next_obs, args.pave_sigma, args.pave_delta))
-        return [(t1 + t2) * (lam > 0) for t1, t2, lam in zip(*terms, lambdas)]
 
-    torch.manual_seed(8)
-    q1, q2, *fused = algo.critic_forward(qf1, qf2, obs, actions, next_obs, args)
-    expected = reference()
-    torch.testing.assert_close(q1, qf1(obs, actions), rtol=1e-12, atol=0)
-    torch.testing.assert_close(q2, qf2(obs, actions), rtol=1e-12, atol=0)
-    for got, want in zip(fused, expected):
-        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-14)
-    if lambdas[2] > 0:
-        assert 0 < expected[2] < 2 * (1 + args.pave_delta)  # the hinge is neither off nor always on
+def critic_step_gradients(algo, args, nets, data, regularize=True, seed=23):
+    """algo's critic step on twin critics that do not move (SGD, lr 0): its losses and parameter gradients."""
+    actor, qf1, qf2, target_actor, qf1_target, qf2_target = nets
+    optimizer = torch.optim.SGD([*qf1.parameters(), *qf2.parameters()], lr=0.0)
+    torch.manual_seed(seed)
+    if algo is sac_pave:
+        losses = algo.update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, optimizer,
+                                    torch.tensor(0.2, dtype=torch.float64), regularize)
+    else:
+        losses = algo.update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, optimizer, regularize)
+    grads = [p.grad.clone() for p in [*qf1.parameters(), *qf2.parameters()]]
+    optimizer.zero_grad()
+    return losses, grads
 
-    # and the gradients that reach the critics' parameters
-    params = list(qf1.parameters()) + list(qf2.parameters())
-    weights = torch.tensor(lambdas, dtype=torch.float64)
-    got = torch.autograd.grad(sum(w * t for w, t in zip(weights, fused) if w > 0), params, materialize_grads=True)
-    want = torch.autograd.grad(sum(w * t for w, t in zip(weights, expected) if w > 0), params, materialize_grads=True)
-    for g, w in zip(got, want):
-        torch.testing.assert_close(g, w, rtol=1e-9, atol=1e-12)
+
+@pytest.mark.parametrize("pave_every", [1, 3])
+def test_critic_step_is_eq16_with_the_twins_sharing_eps_and_v(algo, monkeypatch, pave_every):
+    lambdas = (1.0, 0.5, 0.3)
+    args, nets, data = critic_setup(algo, lambdas, pave_every)
+    qf1, qf2 = nets[1], nets[2]
+    seen = []
+    original = algo.pave_terms
+
+    def spy(qf, obs, actions, next_obs, sigma, delta, eps=None, v=None):
+        seen.append((qf, eps, v))
+        return original(qf, obs, actions, next_obs, sigma, delta, eps, v)
+
+    monkeypatch.setattr(algo, "pave_terms", spy)
+    losses, got = critic_step_gradients(algo, args, nets, data)
+    (qf_a, eps1, v1), (qf_b, eps2, v2) = seen
+    assert (qf_a, qf_b) == (qf1, qf2) and eps1 is eps2 and v1 is v2  # one draw of each, for both twins
+    assert abs(eps1.std() / args.pave_sigma - 1) < 0.05 and set(v1.unique().tolist()) == {-1.0, 1.0}
+
+    # reference: the plain TD gradient (proven plain in the next test) + the weighted pave_terms of both twins
+    _, td = critic_step_gradients(algo, algo.Args(lambda1=0.0, lambda2=0.0, lambda3=0.0, gamma=0.98), nets, data)
+    terms = [original(qf, data.observations, data.actions, data.next_observations, args.pave_sigma, args.pave_delta,
+                      eps1, v1) for qf in (qf1, qf2)]
+    pave_loss = pave_every * sum(w * (t1 + t2) for w, t1, t2 in zip(lambdas, *terms))
+    pave = torch.autograd.grad(pave_loss, [*qf1.parameters(), *qf2.parameters()], materialize_grads=True)
+    for g, a, b in zip(got, td, pave):
+        torch.testing.assert_close(g, a + b, rtol=1e-10, atol=1e-13)
+    for name, t1, t2 in zip(("mpr", "vfc", "curv"), *terms):
+        torch.testing.assert_close(losses[name], (t1 + t2).detach(), rtol=1e-12, atol=0)
+
+    seen.clear()  # an update between two regularized ones under --pave-every: the TD step only, nothing logged
+    losses, got = critic_step_gradients(algo, args, nets, data, regularize=False)
+    assert not seen and not {"mpr", "vfc", "curv"} & set(losses)
+    for g, a in zip(got, td):
+        torch.testing.assert_close(g, a, rtol=0, atol=0)
 
 
 def test_relu_critic_has_zero_curvature_but_no_error(algo):
@@ -159,6 +208,20 @@ def plain_critic_step(algo, batch, actor, qf1, qf2, target_actor, qf1_target, qf
     q_optimizer.step()
 
 
+def test_paper_defaults():
+    """The paper's configuration (Walker2d-v5): PAVE's weights per algorithm, the terms on every critic update."""
+    td3, sac = td3_pave.Args(), sac_pave.Args()
+    assert (td3.lambda1, td3.lambda2, td3.lambda3) == (0.1, 0.1, 0.01)
+    assert (sac.lambda1, sac.lambda2, sac.lambda3) == (2.0, 0.005, 2.0)
+    for args in (td3, sac):
+        assert args.env_id == "Walker2d-v5" and args.pave_every == 1 and (args.pave_sigma, args.pave_delta) == (0.01, 1.0)
+        assert args.activation == "silu" and args.gamma == 0.99 and args.tau == 0.005 and args.learning_rate == 1e-3
+    assert td3.hidden_sizes == (400, 300) and td3.batch_size == 256 and td3.learning_starts == 10_000
+    assert (td3.policy_frequency, td3.policy_noise, td3.noise_clip, td3.exploration_noise) == (2, 0.2, 0.5, 0.1)
+    assert sac.hidden_sizes == (256, 256) and sac.batch_size == 100 and (sac.train_frequency, sac.gradient_steps) == (50, 50)
+    assert sac.alpha == 0.2 and not sac.autotune
+
+
 def test_all_lambdas_zero_is_a_plain_update_and_computes_nothing_extra(algo, monkeypatch):
     torch.manual_seed(0)
     obs_dim, act_dim, batch_size, alpha = 5, 3, 64, 0.2
@@ -169,7 +232,7 @@ def test_all_lambdas_zero_is_a_plain_update_and_computes_nothing_extra(algo, mon
         algo.QNetwork(obs_dim, act_dim, (32, 32)),
     ]
     nets += [copy.deepcopy(n) for n in nets]  # targets
-    batch = (
+    batch = algo.ReplayBufferSamples(
         torch.randn(batch_size, obs_dim),
         torch.rand(batch_size, act_dim) * 2 - 1,
         torch.randn(batch_size, 1),

@@ -1,0 +1,477 @@
+# TD3 + PAVE, the speed sibling of td3_pave.py (as LeanRL's _torchcompile files are of its plain ones): the same
+# flags, defaults, random draws and checkpoints, and the same math, computed faster. Read td3_pave.py first; this
+# file differs from it only in the critic step:
+#   - critic_forward fuses the PAVE forwards: per critic, s + eps and s' share one batched forward and one action
+#     gradient call serves both twins; terms whose lambda is 0 are skipped (their draws are still made, so the
+#     random stream stays td3_pave.py's).
+#   - critic_gradients (Eq. 16 and its parameter gradients) changes no state, so --compile can compile it whole,
+#     action gradients included; on a GPU with CUDA graphs (mode reduce-overhead).
+# tests/test_fast.py proves its critic gradients equal td3_pave.py's on the same batch and draws.
+import os
+import random
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+import tyro
+from torch.utils.tensorboard import SummaryWriter
+
+
+@dataclass
+class Args:
+    exp_name: str = os.path.basename(__file__)[: -len(".py")]
+    """the name of this experiment (also the checkpoint's file name)"""
+    seed: int = 1
+    """seed of the experiment"""
+    torch_deterministic: bool = True
+    """if toggled, sets `torch.backends.cudnn.deterministic=True`"""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """where the networks live: auto picks cuda when it is available"""
+    compile: bool = False
+    """if toggled, compile the critic's gradient step with torch.compile (with CUDA graphs on a GPU); same math"""
+    track: bool = False
+    """if toggled, this experiment is tracked with Weights and Biases"""
+    wandb_project_name: str = "pave"
+    """the wandb project name"""
+    wandb_entity: Optional[str] = None
+    """the entity (team) of the wandb project"""
+    checkpoint_interval: int = 100_000
+    """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+
+    # Algorithm specific arguments
+    env_id: str = "Walker2d-v5"
+    """the id of the environment (LunarLander-v3 is made with continuous=True)"""
+    total_timesteps: int = 1_000_000
+    """total timesteps of the experiment"""
+    learning_rate: float = 1e-3
+    """the learning rate of the actor and critic optimizers"""
+    buffer_size: int = 1_000_000
+    """the replay memory buffer size"""
+    gamma: float = 0.99
+    """the discount factor gamma"""
+    tau: float = 0.005
+    """target smoothing coefficient"""
+    batch_size: int = 256
+    """the batch size of samples from the replay memory"""
+    policy_noise: float = 0.2
+    """the std of the target-policy smoothing noise (in [-1, 1] action units)"""
+    exploration_noise: float = 0.1
+    """the std of the Gaussian exploration noise (in [-1, 1] action units)"""
+    learning_starts: int = 10_000
+    """number of uniformly random steps before learning starts"""
+    policy_frequency: int = 2
+    """the frequency of training the policy (delayed)"""
+    noise_clip: float = 0.5
+    """noise clip parameter of the target-policy smoothing regularization"""
+    hidden_sizes: tuple[int, ...] = (400, 300)
+    """hidden layer sizes of the actor and of each critic"""
+    activation: Literal["silu", "relu"] = "silu"
+    """hidden activation; PAVE needs silu (a relu critic has zero action curvature)"""
+
+    # PAVE critic regularizers (all three 0 = plain TD3)
+    lambda1: float = 0.1
+    """weight of MPR, the mixed-partial regularizer (Eq. 11)"""
+    lambda2: float = 0.1
+    """weight of VFC, the vector-field consistency term (Eq. 13)"""
+    lambda3: float = 0.01
+    """weight of Curv, the curvature-preservation hinge (Eq. 15)"""
+    pave_sigma: float = 0.01
+    """std of the MPR state perturbation, in raw observation units"""
+    pave_delta: float = 1.0
+    """curvature margin delta of the Curv hinge"""
+    pave_every: int = 1
+    """1 = the paper. k > 1 is a speed mode that changes the estimator (README Speed): the PAVE terms on every k-th
+    critic update only, lambdas times k"""
+
+
+class UserError(Exception):
+    """Bad input: reported as one line, no traceback."""
+
+
+class NonFiniteLoss(Exception):
+    """A loss became NaN or inf: training stops, the last good checkpoint is kept."""
+
+
+def check_args(args: Args):
+    nonnegative = ("lambda1", "lambda2", "lambda3", "pave_sigma", "pave_delta", "exploration_noise", "policy_noise",
+                   "noise_clip")
+    for name in nonnegative:
+        value = getattr(args, name)
+        if not (np.isfinite(value) and value >= 0):
+            raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    if args.batch_size < 1 or args.buffer_size < args.batch_size:
+        raise UserError(f"--batch-size {args.batch_size} must be between 1 and --buffer-size ({args.buffer_size})")
+    if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
+        raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
+    if args.policy_frequency < 1 or args.pave_every < 1 or not args.hidden_sizes or min(args.hidden_sizes) < 1:
+        raise UserError("--policy-frequency, --pave-every and every --hidden-sizes entry must be >= 1")
+    if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
+        raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
+
+
+def make_env(env_id: str, seed: int):
+    kwargs = {"continuous": True} if env_id.startswith("LunarLander") else {}
+    try:
+        env = gym.make(env_id, **kwargs)
+    except Exception as e:  # unknown id, missing extra (mujoco, box2d), bad kwargs
+        raise UserError(f"cannot make env {env_id!r}: {e}") from None
+    if not isinstance(env.action_space, gym.spaces.Box):
+        raise UserError(f"{env_id} has a {env.action_space} action space; a continuous (Box) one is needed")
+    if not isinstance(env.observation_space, gym.spaces.Box) or len(env.observation_space.shape) != 1:
+        raise UserError(f"{env_id} has a {env.observation_space} observation space; a flat Box is needed")
+    env = gym.wrappers.RecordEpisodeStatistics(env)
+    env.action_space.seed(seed)
+    return env
+
+
+# ALGO LOGIC: initialize agent here:
+ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU}
+
+
+def mlp(in_dim, hidden_sizes, out_dim, activation):
+    layers = []
+    for size in hidden_sizes:
+        layers += [nn.Linear(in_dim, size), ACTIVATIONS[activation]()]
+        in_dim = size
+    return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
+
+
+class QNetwork(nn.Module):
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(400, 300), activation="silu"):
+        super().__init__()
+        self.net = mlp(obs_dim + act_dim, hidden_sizes, 1, activation)
+
+    def forward(self, x, a):
+        return self.net(torch.cat([x, a], 1))
+
+
+class Actor(nn.Module):
+    """Deterministic policy with actions in [-1, 1]; `scale_action` maps them to the env's box."""
+
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(400, 300), activation="silu"):
+        super().__init__()
+        self.net = mlp(obs_dim, hidden_sizes, act_dim, activation)
+
+    def forward(self, x):
+        return torch.tanh(self.net(x))
+
+
+def scale_action(action, low, high):
+    """[-1, 1] -> [low, high], elementwise."""
+    return low + 0.5 * (action + 1.0) * (high - low)
+
+
+class ReplayBufferSamples(NamedTuple):
+    observations: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_observations: torch.Tensor
+    terminations: torch.Tensor
+
+
+class ReplayBuffer:
+    """Preallocated tensors of (s, a in [-1, 1], r, true s', terminated). Truncation is not stored, so
+    TD targets bootstrap through time limits; s' is the real last observation, never a reset one."""
+
+    def __init__(self, capacity, obs_dim, act_dim, device, seed):
+        self.capacity, self.pos, self.size = capacity, 0, 0
+        self.obs = torch.zeros((capacity, obs_dim), device=device)
+        self.actions = torch.zeros((capacity, act_dim), device=device)
+        self.rewards = torch.zeros((capacity, 1), device=device)
+        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
+        self.terminations = torch.zeros((capacity, 1), device=device)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def add(self, obs, action, reward, next_obs, terminated):
+        i = self.pos
+        self.obs[i] = torch.as_tensor(obs)
+        self.actions[i] = torch.as_tensor(action)
+        self.rewards[i] = float(reward)
+        self.next_obs[i] = torch.as_tensor(next_obs)
+        self.terminations[i] = float(terminated)
+        self.pos = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size):
+        idx = torch.randint(self.size, (batch_size,), device=self.obs.device, generator=self.generator)
+        return ReplayBufferSamples(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx],
+                                   self.terminations[idx])
+
+
+def rademacher(like):
+    return torch.randint(0, 2, like.shape, device=like.device).to(like.dtype) * 2 - 1
+
+
+def critic_forward(qf1, qf2, data, args, eps, v):
+    """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms of td3_pave.pave_terms (Eqs. 11, 13, 15) on the draws
+    eps and v, fused: for each critic, s + eps and s' share one forward pass (s has its own, so the Hessian-vector
+    product stays on B rows), and one gradient call serves both critics. Terms whose lambda is 0 are returned as 0."""
+    obs, actions, B = data.observations, data.actions, len(data.observations)
+    a1, a2 = (actions.detach().clone().requires_grad_(True) for _ in range(2))
+    q1, q2 = qf1(obs, a1), qf2(obs, a2)
+    outputs, inputs = q1.sum() + q2.sum(), [a1, a2]
+    shifted = {"eps": obs + eps, "next": data.next_observations}  # the states of MPR and VFC
+    shifted = {name: x for (name, x), lam in zip(shifted.items(), (args.lambda1, args.lambda2)) if lam > 0}
+    if shifted:
+        x = torch.cat(list(shifted.values()))
+        b1, b2 = (actions.repeat(len(shifted), 1).requires_grad_(True) for _ in range(2))
+        outputs = outputs + qf1(x, b1).sum() + qf2(x, b2).sum()
+        inputs += [b1, b2]
+    g1, g2, *g_shifted = torch.autograd.grad(outputs, inputs, create_graph=True)
+    g_at = {}  # name -> (g1 at those states, g2 at those states)
+    if shifted:
+        g_at = dict(zip(shifted, zip(g_shifted[0].split(B), g_shifted[1].split(B))))
+    mpr = vfc = curv = obs.new_zeros(())
+    if "eps" in g_at:  # Eq. 11
+        mpr = F.mse_loss(g_at["eps"][0], g1) + F.mse_loss(g_at["eps"][1], g2)
+    if "next" in g_at:  # Eq. 13
+        vfc = F.mse_loss(g_at["next"][0], g1) + F.mse_loss(g_at["next"][1], g2)
+    if args.lambda3 > 0:  # Eq. 15
+        hv1, hv2 = torch.autograd.grad((g1 * v).sum() + (g2 * v).sum(), (a1, a2), create_graph=True,
+                                       materialize_grads=True)
+        curv = F.relu((hv1 * v).sum(1) + args.pave_delta).mean() + F.relu((hv2 * v).sum(1) + args.pave_delta).mean()
+    return q1, q2, mpr, vfc, curv
+
+
+def critic_gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, regularize=True):
+    """td3_pave.update_critic's losses and parameter gradients, without the optimizer step: it changes no state,
+    so --compile can compile it whole."""
+    with torch.no_grad():
+        clipped_noise = (torch.randn_like(data.actions) * args.policy_noise).clamp(-args.noise_clip, args.noise_clip)
+        next_state_actions = (target_actor(data.next_observations) + clipped_noise).clamp(-1.0, 1.0)
+        qf1_next_target = qf1_target(data.next_observations, next_state_actions)
+        qf2_next_target = qf2_target(data.next_observations, next_state_actions)
+        min_qf_next_target = torch.min(qf1_next_target, qf2_next_target)
+        next_q_value = data.rewards + (1.0 - data.terminations) * args.gamma * min_qf_next_target
+
+    regularize = regularize and args.lambda1 + args.lambda2 + args.lambda3 > 0
+    if regularize:
+        eps = args.pave_sigma * torch.randn_like(data.observations)  # the draws of td3_pave.py, in its order
+        v = rademacher(data.actions)
+        qf1_a_values, qf2_a_values, mpr, vfc, curv = critic_forward(qf1, qf2, data, args, eps, v)
+    else:
+        qf1_a_values, qf2_a_values = qf1(data.observations, data.actions), qf2(data.observations, data.actions)
+    qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
+    qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
+    qf_loss = qf1_loss + qf2_loss  # the sum of the twin MSEs, as the authors' code
+    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf1_values": qf1_a_values.mean()}
+    if regularize:  # Eq. 16 (times k under --pave-every k); the skipped terms are not logged
+        qf_loss = qf_loss + args.pave_every * (args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv)
+        terms = {"mpr": (args.lambda1, mpr), "vfc": (args.lambda2, vfc), "curv": (args.lambda3, curv)}
+        losses |= {name: term for name, (weight, term) in terms.items() if weight > 0}
+    grads = torch.autograd.grad(qf_loss, [*qf1.parameters(), *qf2.parameters()])
+    return {name: value.detach() for name, value in (losses | {"qf_loss": qf_loss}).items()}, grads
+
+
+def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer, regularize=True,
+                  gradients=critic_gradients):
+    """One critic step; `gradients` is critic_gradients or its compiled version."""
+    losses, grads = gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, regularize)
+    for param, grad in zip([*qf1.parameters(), *qf2.parameters()], grads):
+        param.grad = grad
+    q_optimizer.step()
+    return losses
+
+
+def compile_critic_gradients(args, data, inputs, device):
+    """torch.compile of critic_gradients, compiled here (before training, on a dummy batch) for each value of
+    `regularize`, so that a failure costs nothing and SPS does not count compile time."""
+    import torch._inductor.config
+
+    torch._dynamo.config.trace_autograd_ops = True  # trace the action gradients (create_graph) into the graph
+    torch._inductor.config.fallback_random = True  # the same random draws as eager: a compiled run = an eager run
+    compiled = torch.compile(critic_gradients, mode="reduce-overhead" if device.type == "cuda" else None)
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            for regularize in [True] if args.pave_every == 1 else [True, False]:
+                compiled(args, data, *inputs, regularize)
+    except Exception as e:  # no C++ compiler, an unsupported torch build, ...
+        raise UserError(f"--compile failed ({type(e).__name__}: {str(e).splitlines()[0]}); run without it") from None
+    return compiled
+
+
+def update_actor(args, data, actor, qf1, actor_optimizer):
+    actor_loss = -qf1(data.observations, actor(data.observations)).mean()  # PAVE leaves the actor untouched
+    actor_optimizer.zero_grad()
+    actor_loss.backward(inputs=list(actor.parameters()))  # no weight gradients for the critic
+    actor_optimizer.step()
+    return {"actor_loss": actor_loss.detach()}
+
+
+@torch.no_grad()
+def soft_update(target, source, tau):
+    for target_param, param in zip(target.parameters(), source.parameters()):
+        target_param.lerp_(param, tau)
+
+
+def save_checkpoint(path, args, env, global_step, nets):
+    """Atomic (temp file + rename), so a crash mid-write never destroys the previous checkpoint."""
+    def box(space):
+        return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
+
+    checkpoint = {"algorithm": os.path.basename(__file__), "args": vars(args), "env_id": args.env_id,
+                  "observation_space": box(env.observation_space), "action_space": box(env.action_space),
+                  "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()}}
+    torch.save(checkpoint, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def check_finite(losses, global_step):
+    if not torch.isfinite(torch.stack(list(losses.values()))).all():  # one host sync per step
+        name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
+        raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
+
+
+def progress(step, args, sps, recent_returns):
+    """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
+    eta = int((args.total_timesteps - step) / max(sps, 1e-9))
+    phase = "" if step > args.learning_starts else " (warm-up)"
+    ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
+    return (f"step {step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:{eta // 60 % 60:02d}:"
+            f"{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(args: Args):
+    check_args(args)
+    device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
+    env = make_env(args.env_id, args.seed)
+    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    run_dir = os.path.join("runs", run_name)
+    checkpoint_path = os.path.join(run_dir, f"{args.exp_name}.pt")
+    if args.track:
+        try:
+            import wandb
+        except ImportError:
+            raise UserError("--track needs wandb: pip install wandb") from None
+        wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
+                   config=vars(args), name=run_name, save_code=True)
+    writer = SummaryWriter(run_dir)
+    table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
+    writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
+
+    # TRY NOT TO MODIFY: seeding
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    rng = np.random.default_rng(args.seed)  # warm-up actions and exploration noise
+
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    net_kwargs = dict(hidden_sizes=args.hidden_sizes, activation=args.activation)
+    actor = Actor(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    target_actor = Actor(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    target_actor.load_state_dict(actor.state_dict())
+    qf1_target.load_state_dict(qf1.state_dict())
+    qf2_target.load_state_dict(qf2.state_dict())
+    adam = dict(lr=args.learning_rate, eps=1e-8, fused=True)  # fused: the same update, fewer small ops
+    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), **adam)
+    actor_optimizer = optim.Adam(actor.parameters(), **adam)
+    nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
+            "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
+    rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
+    gradients = critic_gradients
+    if args.compile:
+        dummy = ReplayBufferSamples(*(torch.zeros_like(t[: args.batch_size]) for t in (rb.obs, rb.actions, rb.rewards,
+                                                                                      rb.next_obs, rb.terminations)))
+        gradients = compile_critic_gradients(args, dummy, (qf1, qf2, qf1_target, qf2_target, target_actor), device)
+    method = "TD3 + PAVE" if args.lambda1 + args.lambda2 + args.lambda3 > 0 else "TD3"
+    print(f"{run_dir}: {args.env_id}, {method} on {device}{', critic compiled' if args.compile else ''}", flush=True)
+
+    recent_returns = deque(maxlen=10)
+    start_time = last_print = time.time()
+    global_step = 0
+    latest = {}  # the latest value of each loss, logged every 100 steps
+    obs, _ = env.reset(seed=args.seed)
+    try:
+        for global_step in range(args.total_timesteps):
+            # ALGO LOGIC: put action logic here
+            if global_step < args.learning_starts:
+                action = rng.uniform(-1.0, 1.0, act_dim)
+            else:
+                with torch.no_grad():
+                    action = actor(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])[0].cpu().numpy()
+            action = np.clip(action + rng.normal(0.0, args.exploration_noise, act_dim), -1.0, 1.0)  # warm-up too (SB3)
+
+            # TRY NOT TO MODIFY: execute the game and log data.
+            next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
+            rb.add(obs, action, reward, next_obs, terminated)
+            obs = next_obs
+            if terminated or truncated:
+                recent_returns.append(float(info["episode"]["r"]))
+                writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
+                writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+                obs, _ = env.reset()
+
+            # ALGO LOGIC: training.
+            if global_step >= args.learning_starts:
+                if global_step == args.learning_starts:
+                    start_time = time.time()  # SPS counts the training phase only
+                    print(f"step {global_step:,}: warm-up done, training starts", flush=True)
+                data = rb.sample(args.batch_size)
+                regularize = (global_step - args.learning_starts) % args.pave_every == 0
+                losses = update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer,
+                                       regularize, gradients)
+                if global_step % args.policy_frequency == 0:
+                    losses |= update_actor(args, data, actor, qf1, actor_optimizer)
+                    soft_update(target_actor, actor, args.tau)
+                    soft_update(qf1_target, qf1, args.tau)
+                    soft_update(qf2_target, qf2, args.tau)
+                check_finite(losses, global_step)
+                latest |= losses
+
+            phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
+            sps = phase_steps / max(time.time() - start_time, 1e-9)
+            if latest and global_step % 100 == 0:
+                for name, value in latest.items():
+                    writer.add_scalar(f"losses/{name}", value.item(), global_step)
+                writer.add_scalar("charts/SPS", int(sps), global_step)
+            if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
+                save_checkpoint(checkpoint_path, args, env, global_step + 1, nets)
+            if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
+                last_print = time.time()
+                print(progress(global_step + 1, args, sps, recent_returns), flush=True)
+    except KeyboardInterrupt:
+        save_checkpoint(checkpoint_path, args, env, global_step, nets)
+        print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
+        raise SystemExit(130)
+    except NonFiniteLoss as e:
+        kept = f"the last good checkpoint {checkpoint_path} is kept"
+        if not os.path.exists(checkpoint_path):
+            kept = "no checkpoint was written before it"
+        raise UserError(f"training stopped: {e}; {kept}") from None
+    finally:
+        env.close()
+        writer.close()
+    save_checkpoint(checkpoint_path, args, env, args.total_timesteps, nets)
+    print(f"done; checkpoint saved to {checkpoint_path}", flush=True)
+    return run_dir
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _interrupt)  # also when started as a background job, which ignores SIGINT
+    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
+    try:
+        main(tyro.cli(Args))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
