@@ -28,7 +28,8 @@ RUN_ARGS = {
     "checkpoint_interval",
     "compile",
 }  # run bookkeeping: two checkpoints that differ only here are one group
-BEFORE_FLAG = {"pave_every": 1, "pave_batch_size": 0}  # flags added later, at the value of the behaviour before them
+BEFORE_FLAG = {"pave_every": 1}  # flags added later, at the value of the behaviour before them
+WEIGHTS = ("lambda1", "lambda2", "lambda3", "lambda_t", "lambda_s", "lambda_p")  # a base run has all of its own at 0
 
 
 @dataclass
@@ -36,13 +37,16 @@ class Args:
     paths: tyro.conf.Positional[tuple[str, ...]]
     """checkpoints (.pt), run folders, or folders of runs"""
     episodes: int = 10
-    """deterministic evaluation episodes per checkpoint (and per noise level)"""
+    """deterministic evaluation episodes per checkpoint without noise (the authors: 10)"""
+    noise_episodes: int = 20
+    """episodes per checkpoint and noise level (the authors: 20)"""
     seed: int = 0
     """episode i of every checkpoint resets with seed + i, so all methods start from the same states"""
     obs_noise: tuple[float, ...] = ()
     """noise levels sigma: the policy sees clip(s + U(-sigma, sigma) * sigma_base, bounds), e.g. 0.01 0.05 0.1"""
     noise_reference: Optional[str] = None
-    """checkpoint whose visited states give sigma_base (default: the first checkpoint of each env)"""
+    """checkpoint whose visited states give sigma_base (default, as the paper: the env's first base checkpoint,
+    plain TD3 or SAC, among the inputs; else its first checkpoint)"""
     noise_reference_episodes: int = 20
     """episodes of the reference policy that estimate sigma_base (the paper: 20)"""
     critic_metrics: bool = False
@@ -237,6 +241,11 @@ def group_labels(ckpts):
     return labels
 
 
+def is_base(ckpt):
+    """Plain TD3 or SAC: a checkpoint whose method weights are all 0."""
+    return all(ckpt["args"].get(k, 0) == 0 for k in WEIGHTS)
+
+
 def sigma_base_for(env, actor, args):
     states = np.concatenate(
         [rollout(env, actor, args.seed + 10_000 + i)["states"] for i in range(args.noise_reference_episodes)]
@@ -245,8 +254,10 @@ def sigma_base_for(env, actor, args):
 
 
 def evaluate(args: Args):
-    if args.episodes < 1 or args.noise_reference_episodes < 1 or any(not 0 <= s < np.inf for s in args.obs_noise):
-        raise UserError("--episodes and --noise-reference-episodes must be >= 1 and --obs-noise levels >= 0")
+    if min(args.episodes, args.noise_episodes, args.noise_reference_episodes) < 1 or any(
+        not 0 <= s < np.inf for s in args.obs_noise
+    ):
+        raise UserError("--episodes, --noise-episodes and --noise-reference-episodes must be >= 1, --obs-noise >= 0")
     paths = find_checkpoints(args.paths)
     loaded = {path: load_policy(path) for path in paths}
     envs = {path: make_eval_env(ckpt, module, path) for path, (ckpt, module, _, _) in loaded.items()}
@@ -256,10 +267,12 @@ def evaluate(args: Args):
     sigma_base = {}  # per env id, from the reference checkpoint's visited states
     if len(levels) > 1:
         reference = [args.noise_reference] if args.noise_reference else []
-        for path in reference + paths:
+        bases = [path for path in paths if is_base(loaded[path][0])]
+        for path in reference + bases + paths:
             ckpt, module, actor, _ = loaded.get(path) or load_policy(path)
             if ckpt["env_id"] not in sigma_base:
                 sigma_base[ckpt["env_id"]] = sigma_base_for(envs.get(path) or make_eval_env(ckpt, module, path), actor, args)
+                print(f"{ckpt['env_id']}: sigma_base from {path}", flush=True)
 
     results = []
     for path in paths:
@@ -275,7 +288,7 @@ def evaluate(args: Args):
         row["levels"] = {}
         for j, sigma in enumerate(levels):
             episodes = []
-            for i in range(args.episodes):
+            for i in range(args.episodes if sigma == 0 else args.noise_episodes):
                 noise = None if sigma == 0 else (sigma, sigma_base[ckpt["env_id"]], np.random.default_rng([args.seed, j, i]))
                 episodes.append(rollout(env, actor, args.seed + i, noise))
             row["levels"][sigma] = {
