@@ -16,7 +16,8 @@ import torch.nn as nn
 import eval_smoothness as ev
 from conftest import ROOT, run_cli, train_in_process
 
-ALGORITHM_FILES = ["td3_pave", "td3_pave_fast", "sac_pave", "td3_caps", "td3_grad", "td3_asap"]
+ALGORITHM_FILES = ["td3_pave", "td3_pave_fast", "td3_caps", "td3_grad", "td3_asap", "sac_pave", "sac_caps", "sac_grad",
+                   "sac_asap"]
 
 
 def test_smoothness_of_a_sinusoid_is_amplitude_times_frequency():

@@ -41,6 +41,7 @@ SHORT = [
     1,
 ]
 TD3_KEYS = ["actor", "qf1", "qf2", "target_actor", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer"]
+SAC_KEYS = ["actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "log_alpha"]
 # Per algorithm: the short run's extra flags per configuration (the regularizer on with the paper's Pendulum
 # weights, and for the PAVE files also off), the scalars the regularizer logs, the checkpoint's state-dict
 # keys, and one weight flag that must reject a negative value.
@@ -60,8 +61,26 @@ ALGOS = {
             "base": ["--gradient-steps", 25, "--lambda1", 0, "--lambda2", 0, "--lambda3", 0],
         },
         "tags": ["losses/mpr", "losses/vfc", "losses/curv", "losses/alpha"],
-        "keys": ["actor", "qf1", "qf2", "qf1_target", "qf2_target", "q_optimizer", "actor_optimizer", "log_alpha"],
+        "keys": SAC_KEYS,
         "weight": "--pave-sigma",
+    },
+    "sac_caps": {
+        "configs": {"on": ["--gradient-steps", 25, "--lambda-t", 1.0, "--lambda-s", 5.0]},
+        "tags": ["losses/caps_temporal", "losses/caps_spatial", "losses/alpha"],
+        "keys": SAC_KEYS,
+        "weight": "--caps-sigma",
+    },
+    "sac_grad": {
+        "configs": {"on": ["--gradient-steps", 25, "--lambda-t", 1.0]},
+        "tags": ["losses/grad_temporal", "losses/alpha"],
+        "keys": SAC_KEYS,
+        "weight": "--lambda-t",
+    },
+    "sac_asap": {
+        "configs": {"on": ["--gradient-steps", 25, "--lambda-p", 2.0, "--lambda-s", 5.0, "--lambda-t", 0.5]},
+        "tags": ["losses/asap_temporal", "losses/asap_spatial", "losses/asap_predictor", "losses/alpha"],
+        "keys": SAC_KEYS + ["actor_ema"],
+        "weight": "--lambda-s",
     },
     "td3_caps": {
         "configs": {"on": ["--gamma", 0.98, "--lambda-t", 1.0, "--lambda-s", 5.0]},
@@ -134,7 +153,7 @@ def test_golden_values(algo, runs):
 
 def test_logging_counts(algo, runs):
     scalars = read_scalars(runs["on"])
-    assert len(scalars["losses/qf_loss"]) == (8 if algo != "sac_pave" else 7)  # every 100 steps from the first update
+    assert len(scalars["losses/qf_loss"]) == (7 if algo.startswith("sac") else 8)  # every 100 steps from the first update
     assert len(scalars["charts/episodic_return"]) == 6
 
 
@@ -172,7 +191,7 @@ def test_checkpoint_holds_the_spec_keys_and_rebuilds_the_policy(algo, runs):
 @pytest.mark.parametrize("env_id", ["Walker2d-v5", "LunarLander-v3"])
 def test_smoke(algo, env_id, tmp_path, monkeypatch):
     if env_id == "LunarLander-v3" and algo not in ("td3_pave", "sac_pave"):
-        pytest.skip("make_env is the same in every TD3 file: LunarLander (continuous=True) runs with td3_pave and sac_pave")
+        pytest.skip("make_env is the same in every file: LunarLander (continuous=True) runs with td3_pave and sac_pave")
     module = importlib.import_module(algo)
     run_dir = train_in_process(module, tmp_path, monkeypatch, env_id=env_id, total_timesteps=300, learning_starts=100,
                                hidden_sizes=(32, 32), batch_size=32)
@@ -268,7 +287,7 @@ def test_an_interrupt_saves_a_loadable_checkpoint_and_exits_130(algo, tmp_path, 
         return original(*args)
 
     monkeypatch.setattr(module, "update_critic", interrupted_at_the_fifth_update)
-    extra = dict(train_frequency=1, gradient_steps=1) if algo == "sac_pave" else {}
+    extra = dict(train_frequency=1, gradient_steps=1) if algo.startswith("sac") else {}
     with pytest.raises(SystemExit) as info:
         train_in_process(module, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=1000, learning_starts=50,
                          **extra)
@@ -357,7 +376,7 @@ def test_buffer_stores_true_next_obs_and_termination_not_truncation(algo, tmp_pa
     assert any(next_obs[0] == 5 for _, next_obs, *_ in seen)  # truncations happened, not stored as terminal
     firsts = [i for i, (obs, *_) in enumerate(seen) if obs[0] == 0]
     assert firsts[:4] == [0, 3, 8, 11]
-    assert len(seen[0]) == (4 if algo in ("td3_grad", "td3_asap") else 3)  # s_prev stored where used
+    assert len(seen[0]) == (4 if algo.endswith(("_grad", "_asap")) else 3)  # s_prev stored where used
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(algo, tmp_path, monkeypatch):

@@ -1,0 +1,467 @@
+# SAC + ASAP: policy-side smoothness regularization (Kwak & Hwang, "Enhancing Control Policy Smoothness
+# by Aligning Actions with Predictions from Preceding States", AAAI 2026), a baseline of the PAVE paper
+# (ICML 2026, Table 2). CleanRL-style single file, a diffable variant of sac_pave.py; see README.md.
+# The terms follow the PAVE authors' ASAP-SAC code: 0.5 * MSE, the code's one-step-shifted indexing, a predictor
+# head without tanh, and the code's SAC weights (lambda_s 5 to 30, lambda_t 0.5), not the paper's Table 8,
+# which repeats the TD3 values.
+import math
+import os
+import random
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal, NamedTuple, Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+import tyro
+from torch.utils.tensorboard import SummaryWriter
+
+
+@dataclass
+class Args:
+    exp_name: str = os.path.basename(__file__)[: -len(".py")]
+    """the name of this experiment (also the checkpoint's file name)"""
+    seed: int = 1
+    """seed of the experiment"""
+    torch_deterministic: bool = True
+    """if toggled, sets `torch.backends.cudnn.deterministic=True`"""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """where the networks live: auto picks cuda when it is available"""
+    track: bool = False
+    """if toggled, this experiment is tracked with Weights and Biases"""
+    wandb_project_name: str = "pave"
+    """the wandb project name"""
+    wandb_entity: Optional[str] = None
+    """the entity (team) of the wandb project"""
+    checkpoint_interval: int = 100_000
+    """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+
+    # Algorithm specific arguments
+    env_id: str = "Walker2d-v5"
+    """the id of the environment (LunarLander-v3 is made with continuous=True)"""
+    total_timesteps: int = 1_000_000
+    """total timesteps of the experiment"""
+    learning_rate: float = 1e-3
+    """the learning rate of the actor, critic (and alpha) optimizers"""
+    buffer_size: int = 1_000_000
+    """the replay memory buffer size"""
+    gamma: float = 0.99
+    """the discount factor gamma"""
+    tau: float = 0.005
+    """target smoothing coefficient"""
+    batch_size: int = 100
+    """the batch size of samples from the replay memory"""
+    learning_starts: int = 10_000
+    """number of uniformly random steps before learning starts"""
+    train_frequency: int = 50
+    """collect this many env steps, then do --gradient-steps updates"""
+    gradient_steps: int = 50
+    """gradient steps (critic, actor and target update each) per --train-frequency env steps"""
+    alpha: float = 0.2
+    """entropy coefficient (fixed, as in the paper; the initial value with --autotune)"""
+    autotune: bool = False
+    """if toggled, learn the entropy coefficient toward the target entropy -dim(A)"""
+    hidden_sizes: tuple[int, ...] = (256, 256)
+    """hidden layer sizes of the actor and of each critic"""
+    activation: Literal["silu", "relu"] = "silu"
+    """hidden activation: silu, as the authors' baseline code (the paper's Section 6.1 says relu)"""
+
+    # ASAP actor regularizers (all three 0 = plain SAC with an unused predictor head); the authors' SAC code's
+    # weights for Walker2d (the paper's Table 8 lists the TD3 ones: 2.0, 0.3, 0.05)
+    lambda_p: float = 2.0
+    """weight of L_P, the predictor head toward the detached pi(s')"""
+    lambda_s: float = 5.0
+    """weight of L_S, the alignment of pi(s') with the EMA predictor's forecast from s"""
+    lambda_t: float = 0.5
+    """weight of L_T, the Grad-CAPS second-difference term"""
+    asap_tau: float = 0.01
+    """EMA rate of the predictor copy of the actor, updated after every gradient step"""
+
+class UserError(Exception):
+    """Bad input: reported as one line, no traceback."""
+
+
+class NonFiniteLoss(Exception):
+    """A loss became NaN or inf: training stops, the last good checkpoint is kept."""
+
+
+def check_args(args: Args):
+    nonnegative = ("lambda_p", "lambda_s", "lambda_t", "alpha")
+    for name in nonnegative:
+        value = getattr(args, name)
+        if not (np.isfinite(value) and value >= 0):
+            raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    if args.batch_size < 1 or args.buffer_size < args.batch_size:
+        raise UserError(f"--batch-size {args.batch_size} must be between 1 and --buffer-size ({args.buffer_size})")
+    if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
+        raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
+    if min(args.train_frequency, args.gradient_steps, *args.hidden_sizes) < 1 or not args.hidden_sizes:
+        raise UserError("--train-frequency, --gradient-steps and every --hidden-sizes entry must be >= 1")
+    if not (0 < args.tau <= 1 and 0 < args.asap_tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
+        raise UserError("need 0 < --tau, --asap-tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
+    if args.autotune and args.alpha == 0:
+        raise UserError("--autotune learns log(alpha): start it from an --alpha > 0")
+
+
+def make_env(env_id: str, seed: int):
+    kwargs = {"continuous": True} if env_id.startswith("LunarLander") else {}
+    try:
+        env = gym.make(env_id, **kwargs)
+    except Exception as e:  # unknown id, missing extra (mujoco, box2d), bad kwargs
+        raise UserError(f"cannot make env {env_id!r}: {e}") from None
+    if not isinstance(env.action_space, gym.spaces.Box):
+        raise UserError(f"{env_id} has a {env.action_space} action space; a continuous (Box) one is needed")
+    if not isinstance(env.observation_space, gym.spaces.Box) or len(env.observation_space.shape) != 1:
+        raise UserError(f"{env_id} has a {env.observation_space} observation space; a flat Box is needed")
+    env = gym.wrappers.RecordEpisodeStatistics(env)
+    env.action_space.seed(seed)
+    return env
+
+
+# ALGO LOGIC: initialize agent here:
+ACTIVATIONS = {"silu": nn.SiLU, "relu": nn.ReLU}
+
+
+def mlp(in_dim, hidden_sizes, out_dim, activation):
+    layers = []
+    for size in hidden_sizes:
+        layers += [nn.Linear(in_dim, size), ACTIVATIONS[activation]()]
+        in_dim = size
+    return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
+
+
+class QNetwork(nn.Module):
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(256, 256), activation="silu"):
+        super().__init__()
+        self.net = mlp(obs_dim + act_dim, hidden_sizes, 1, activation)
+
+    def forward(self, x, a):
+        return self.net(torch.cat([x, a], 1))
+
+
+LOG_STD_MIN, LOG_STD_MAX = -20, 2  # clamp, as SB3 (the authors' code); CleanRL squashes into [-5, 2]
+
+
+class Actor(nn.Module):
+    """Squashed Gaussian policy with actions in [-1, 1]; `scale_action` maps them to the env's box.
+    forward(x) is the deterministic action tanh(mu), as used for evaluation. ASAP's predictor P(s), a forecast
+    of the policy's NEXT action, is a plain Linear head on the same trunk, without tanh (the authors' SAC code;
+    its unused log-std head for the predictor is left out)."""
+
+    def __init__(self, obs_dim, act_dim, hidden_sizes=(256, 256), activation="silu"):
+        super().__init__()
+        self.trunk = mlp(obs_dim, hidden_sizes[:-1], hidden_sizes[-1], activation).append(ACTIVATIONS[activation]())
+        self.fc_mean = nn.Linear(hidden_sizes[-1], act_dim)
+        self.fc_logstd = nn.Linear(hidden_sizes[-1], act_dim)
+        self.fc_next = nn.Linear(hidden_sizes[-1], act_dim)
+
+    def forward(self, x):
+        return torch.tanh(self.fc_mean(self.trunk(x)))
+
+    def heads(self, x):
+        """(pi(s) = tanh(mu(s)), P(s)) from one trunk pass."""
+        h = self.trunk(x)
+        return torch.tanh(self.fc_mean(h)), self.fc_next(h)
+
+    def get_action(self, x):
+        """A reparameterized sample in [-1, 1] and its log-probability (with the tanh correction)."""
+        h = self.trunk(x)
+        mean, log_std = self.fc_mean(h), self.fc_logstd(h).clamp(LOG_STD_MIN, LOG_STD_MAX)
+        normal = torch.distributions.Normal(mean, log_std.exp())
+        x_t = normal.rsample()  # reparameterization trick
+        action = torch.tanh(x_t)
+        log_prob = (normal.log_prob(x_t) - torch.log(1 - action.pow(2) + 1e-6)).sum(1, keepdim=True)
+        return action, log_prob
+
+
+def scale_action(action, low, high):
+    """[-1, 1] -> [low, high], elementwise."""
+    return low + 0.5 * (action + 1.0) * (high - low)
+
+
+class ReplayBufferSamples(NamedTuple):
+    observations: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_observations: torch.Tensor
+    terminations: torch.Tensor
+    prev_observations: torch.Tensor
+
+
+class ReplayBuffer:
+    """Preallocated tensors of (s, a in [-1, 1], r, true s', terminated, s_prev). Truncation is not stored,
+    so TD targets bootstrap through time limits; s' is the real last observation, never a reset one.
+    s_prev is the previous observation of the same episode, s itself at an episode's first step (the
+    authors' buffer leaks the previous episode's last state there; we do not)."""
+
+    def __init__(self, capacity, obs_dim, act_dim, device, seed):
+        self.capacity, self.pos, self.size = capacity, 0, 0
+        self.obs = torch.zeros((capacity, obs_dim), device=device)
+        self.actions = torch.zeros((capacity, act_dim), device=device)
+        self.rewards = torch.zeros((capacity, 1), device=device)
+        self.next_obs = torch.zeros((capacity, obs_dim), device=device)
+        self.terminations = torch.zeros((capacity, 1), device=device)
+        self.prev_obs = torch.zeros((capacity, obs_dim), device=device)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def add(self, obs, action, reward, next_obs, terminated, prev_obs):
+        i = self.pos
+        self.obs[i] = torch.as_tensor(obs)
+        self.actions[i] = torch.as_tensor(action)
+        self.rewards[i] = float(reward)
+        self.next_obs[i] = torch.as_tensor(next_obs)
+        self.terminations[i] = float(terminated)
+        self.prev_obs[i] = torch.as_tensor(prev_obs)
+        self.pos = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size):
+        idx = torch.randint(self.size, (batch_size,), device=self.obs.device, generator=self.generator)
+        return ReplayBufferSamples(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx],
+                                   self.terminations[idx], self.prev_obs[idx])
+
+
+def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha):
+    """One step of the twin critics on the soft TD loss: a plain SAC critic, ASAP regularizes the actor only."""
+    with torch.no_grad():
+        next_state_actions, next_state_log_pi = actor.get_action(data.next_observations)
+        qf1_next_target = qf1_target(data.next_observations, next_state_actions)
+        qf2_next_target = qf2_target(data.next_observations, next_state_actions)
+        min_qf_next_target = torch.min(qf1_next_target, qf2_next_target) - alpha * next_state_log_pi
+        next_q_value = data.rewards + (1.0 - data.terminations) * args.gamma * min_qf_next_target
+
+    qf1_a_values = qf1(data.observations, data.actions)
+    qf2_a_values = qf2(data.observations, data.actions)
+    qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
+    qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
+    qf_loss = 0.5 * (qf1_loss + qf2_loss)  # half the sum of the twin MSEs, as the authors' code
+    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf1_values": qf1_a_values.mean()}
+    q_optimizer.zero_grad()
+    qf_loss.backward()
+    q_optimizer.step()
+    return {name: value.detach() for name, value in (losses | {"qf_loss": qf_loss}).items()}
+
+
+def second_difference_penalty(a_prev, a, a_next):
+    """Grad-CAPS's temporal term as the authors' code computes it (elementwise, then the mean):
+    0.5 * (a_{t+1} - 2 a_t + a_{t-1})^2 * w,  w = tanh(1 / (a_{t+1} - a_{t-1} + 1e-4)^2), w detached.
+    w ~ 1 for small displacements (penalize zig-zag in place) and ~ 1/displacement^2 for large deliberate
+    moves, so the term ~ (second difference / displacement)^2 there. A third-party rendering divides
+    instead by tanh(a_{t+1} - a_{t-1}) + eps, which blows up as the displacement vanishes; we follow the code."""
+    second_difference = a_next - 2 * a + a_prev  # = (a_{t+1} - a_t) - (a_t - a_{t-1})
+    weight = torch.tanh(1.0 / (a_next - a_prev + 1e-4) ** 2).detach()  # displacement normalization
+    return (0.5 * second_difference**2 * weight).mean()
+
+
+def asap_terms(actor, actor_ema, prev_obs, obs, next_obs):
+    """ASAP's three terms, indexed as the authors' code: the transition s -> s' stands for s_{t-1} -> s_t."""
+    a, predicted_next = actor.heads(obs)
+    a_next = actor(next_obs)
+    asap_temporal = second_difference_penalty(actor(prev_obs), a, a_next)  # L_T (Grad-CAPS)
+    with torch.no_grad():
+        forecast = actor_ema.heads(obs)[1]  # the EMA predictor's forecast of the next action, from s
+    asap_spatial = 0.5 * F.mse_loss(a_next, forecast)  # L_S: align pi(s') with the forecast
+    asap_predictor = 0.5 * F.mse_loss(predicted_next, a_next.detach())  # L_P: the predictor learns pi(s')
+    return asap_temporal, asap_spatial, asap_predictor
+
+
+def update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi, actor_ema):
+    """pi, log_pi were sampled before the critic step (SB3 order); Q is read after it. The terms use the
+    deterministic actions tanh(mu(s)), with gradient, as the authors' code."""
+    asap_temporal, asap_spatial, asap_predictor = asap_terms(actor, actor_ema, data.prev_observations,
+                                                             data.observations, data.next_observations)
+    actor_loss = ((alpha * log_pi - torch.min(qf1(data.observations, pi), qf2(data.observations, pi))).mean()
+                  + args.lambda_t * asap_temporal + args.lambda_s * asap_spatial + args.lambda_p * asap_predictor)
+    actor_optimizer.zero_grad()
+    actor_loss.backward(inputs=list(actor.parameters()))  # no weight gradients for the critic
+    actor_optimizer.step()
+    return {"actor_loss": actor_loss.detach(), "asap_temporal": asap_temporal.detach(),
+            "asap_spatial": asap_spatial.detach(), "asap_predictor": asap_predictor.detach()}
+
+
+@torch.no_grad()
+def soft_update(target, source, tau):
+    for target_param, param in zip(target.parameters(), source.parameters()):
+        target_param.lerp_(param, tau)
+
+
+def save_checkpoint(path, args, env, global_step, nets, log_alpha):
+    """Atomic (temp file + rename), so a crash mid-write never destroys the previous checkpoint."""
+    def box(space):
+        return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
+
+    checkpoint = {"algorithm": os.path.basename(__file__), "args": vars(args), "env_id": args.env_id,
+                  "observation_space": box(env.observation_space), "action_space": box(env.action_space),
+                  "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()},
+                  "log_alpha": log_alpha.detach()}
+    torch.save(checkpoint, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def check_finite(losses, global_step):
+    if not torch.isfinite(torch.stack(list(losses.values()))).all():  # one host sync per step
+        name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
+        raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
+
+
+def progress(step, args, sps, recent_returns):
+    """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
+    eta = int((args.total_timesteps - step) / max(sps, 1e-9))
+    phase = "" if step > args.learning_starts else " (warm-up)"
+    ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
+    return (f"step {step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:{eta // 60 % 60:02d}:"
+            f"{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(args: Args):
+    check_args(args)
+    device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
+    env = make_env(args.env_id, args.seed)
+    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+    run_dir = os.path.join("runs", run_name)
+    checkpoint_path = os.path.join(run_dir, f"{args.exp_name}.pt")
+    if args.track:
+        try:
+            import wandb
+        except ImportError:
+            raise UserError("--track needs wandb: pip install wandb") from None
+        wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
+                   config=vars(args), name=run_name, save_code=True)
+    writer = SummaryWriter(run_dir)
+    table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
+    writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
+
+    # TRY NOT TO MODIFY: seeding
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    rng = np.random.default_rng(args.seed)  # warm-up actions
+
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    low, high = env.action_space.low.astype(np.float64), env.action_space.high.astype(np.float64)
+    net_kwargs = dict(hidden_sizes=args.hidden_sizes, activation=args.activation)
+    actor = Actor(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2 = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf2_target = QNetwork(obs_dim, act_dim, **net_kwargs).to(device)
+    qf1_target.load_state_dict(qf1.state_dict())
+    qf2_target.load_state_dict(qf2.state_dict())
+    actor_ema = Actor(obs_dim, act_dim, **net_kwargs).to(device).requires_grad_(False)  # ASAP's EMA predictor
+    actor_ema.load_state_dict(actor.state_dict())
+    adam = dict(lr=args.learning_rate, eps=1e-8, fused=True)  # fused: the same update, fewer small ops
+    q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), **adam)
+    actor_optimizer = optim.Adam(actor.parameters(), **adam)
+    # Entropy coefficient: fixed at --alpha (the authors' setup), or learned (SB3's loss on log alpha)
+    log_alpha = torch.tensor(math.log(args.alpha) if args.alpha > 0 else -math.inf, device=device,
+                             requires_grad=args.autotune)
+    target_entropy = -float(act_dim)
+    nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "qf1_target": qf1_target,
+            "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer,
+            "actor_ema": actor_ema}
+    if args.autotune:
+        nets["a_optimizer"] = a_optimizer = optim.Adam([log_alpha], **adam)
+    rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
+    method = "SAC + ASAP" if args.lambda_p + args.lambda_s + args.lambda_t > 0 else "SAC"
+    print(f"{run_dir}: {args.env_id}, {method} on {device}", flush=True)
+
+    recent_returns = deque(maxlen=10)
+    start_time = last_print = time.time()
+    global_step = 0
+    latest = {}  # the latest value of each loss, logged every 100 steps
+    obs, _ = env.reset(seed=args.seed)
+    prev_obs = obs  # s_{t-1} := s_t at an episode's first step
+    try:
+        for global_step in range(args.total_timesteps):
+            # ALGO LOGIC: put action logic here
+            if global_step < args.learning_starts:
+                action = rng.uniform(-1.0, 1.0, act_dim)
+            else:
+                with torch.no_grad():
+                    action, _ = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])
+                action = action[0].cpu().numpy()
+
+            # TRY NOT TO MODIFY: execute the game and log data.
+            next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
+            rb.add(obs, action, reward, next_obs, terminated, prev_obs)
+            prev_obs, obs = obs, next_obs
+            if terminated or truncated:
+                recent_returns.append(float(info["episode"]["r"]))
+                writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
+                writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+                obs, _ = env.reset()
+                prev_obs = obs
+
+            # ALGO LOGIC: training.
+            if global_step >= args.learning_starts:
+                if global_step == args.learning_starts:
+                    start_time = time.time()  # SPS counts the training phase only
+                    print(f"step {global_step:,}: warm-up done, training starts", flush=True)
+                for _ in range(args.gradient_steps if (global_step + 1) % args.train_frequency == 0 else 0):
+                    data = rb.sample(args.batch_size)
+                    pi, log_pi = actor.get_action(data.observations)
+                    alpha = log_alpha.detach().exp()
+                    losses = {"alpha": alpha}
+                    if args.autotune:
+                        losses["alpha_loss"] = alpha_loss = -(log_alpha * (log_pi.detach() + target_entropy)).mean()
+                        a_optimizer.zero_grad()
+                        alpha_loss.backward()
+                        a_optimizer.step()
+                    losses |= update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha)
+                    losses |= update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi, actor_ema)
+                    soft_update(qf1_target, qf1, args.tau)
+                    soft_update(qf2_target, qf2, args.tau)
+                    soft_update(actor_ema, actor, args.asap_tau)  # after every gradient step, as the authors' code
+                    check_finite(losses, global_step)
+                    latest |= losses
+
+            phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
+            sps = phase_steps / max(time.time() - start_time, 1e-9)
+            if latest and global_step % 100 == 0:
+                for name, value in latest.items():
+                    writer.add_scalar(f"losses/{name}", value.item(), global_step)
+                writer.add_scalar("charts/SPS", int(sps), global_step)
+            if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
+                save_checkpoint(checkpoint_path, args, env, global_step + 1, nets, log_alpha)
+            if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
+                last_print = time.time()
+                print(progress(global_step + 1, args, sps, recent_returns), flush=True)
+    except KeyboardInterrupt:
+        save_checkpoint(checkpoint_path, args, env, global_step, nets, log_alpha)
+        print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
+        raise SystemExit(130)
+    except NonFiniteLoss as e:
+        kept = f"the last good checkpoint {checkpoint_path} is kept"
+        if not os.path.exists(checkpoint_path):
+            kept = "no checkpoint was written before it"
+        raise UserError(f"training stopped: {e}; {kept}") from None
+    finally:
+        env.close()
+        writer.close()
+    save_checkpoint(checkpoint_path, args, env, args.total_timesteps, nets, log_alpha)
+    print(f"done; checkpoint saved to {checkpoint_path}", flush=True)
+    return run_dir
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, _interrupt)  # also when started as a background job, which ignores SIGINT
+    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
+    try:
+        main(tyro.cli(Args))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
