@@ -6,7 +6,7 @@
 #    PENDULUM_REFERENCE (its /tmp/pendulum_td3_pave/runs); only the --pave-every 4 runs are trained here.
 #  - Reacher-v5: the paper's TD3 Reacher lambdas (0.1, 0.1, 0.01) at a reduced budget: 20000 steps,
 #    5000 of them warm-up. All three groups are trained here.
-# (--pave-every 1 is spelled out: it was the default when these ran; 4 is now.)
+# (--pave-every 1, the paper's estimator, is spelled out; it is the default again, after a release that made 4 the default.)
 # Two training lanes, one thread each. Run from the repo root:  bash results/pave_every/run.sh
 set -euo pipefail
 repo=$(pwd) work=/tmp/pave_every py="${PYTHON:-python}"
