@@ -39,6 +39,9 @@ PAPER_WALKER2D = (  # label=file flags: each file with the paper's Walker2d-v5 w
     "td3_caps=td3_caps.py --lambda-t 0.1 --lambda-s 0.5",
     "td3_grad=td3_grad.py --lambda-t 1.0",
     "td3_asap=td3_asap.py --lambda-p 2.0 --lambda-s 0.3 --lambda-t 0.05",
+    "sac_caps=sac_caps.py",
+    "sac_grad=sac_grad.py",
+    "sac_asap=sac_asap.py",
 )
 # the functions timed where a file has them (self time: a nested call counts for the innermost function).
 # td3_pave.py, sac_pave.py: pave_terms = one critic's forwards, action gradients and HVP (twice per step);
