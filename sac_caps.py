@@ -279,6 +279,11 @@ def check_finite(losses, global_step):
         raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
 
 
+def steps_per_second(step, args, start_time):
+    """Of the current phase: the warm-up, or training (from --learning-starts on, the phase that SPS reports)."""
+    return (step - (args.learning_starts if step > args.learning_starts else 0)) / max(time.time() - start_time, 1e-9)
+
+
 def progress(step, args, sps, recent_returns):
     """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
     eta = int((args.total_timesteps - step) / max(sps, 1e-9))
@@ -286,10 +291,6 @@ def progress(step, args, sps, recent_returns):
     ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
     return (f"step {step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:{eta // 60 % 60:02d}:"
             f"{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def main(args: Args):
@@ -378,10 +379,11 @@ def main(args: Args):
                     alpha = log_alpha.detach().exp()
                     losses = {"alpha": alpha}
                     if args.autotune:
-                        losses["alpha_loss"] = alpha_loss = -(log_alpha * (log_pi.detach() + target_entropy)).mean()
+                        alpha_loss = -(log_alpha * (log_pi.detach() + target_entropy)).mean()
                         a_optimizer.zero_grad()
                         alpha_loss.backward()
                         a_optimizer.step()
+                        losses["alpha_loss"] = alpha_loss.detach()
                     losses |= update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha)
                     losses |= update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi)
                     soft_update(qf1_target, qf1, args.tau)
@@ -389,16 +391,15 @@ def main(args: Args):
                     check_finite(losses, global_step)
                     latest |= losses
 
-            phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
-            sps = phase_steps / max(time.time() - start_time, 1e-9)
             if latest and global_step % 100 == 0:
                 for name, value in latest.items():
                     writer.add_scalar(f"losses/{name}", value.item(), global_step)
-                writer.add_scalar("charts/SPS", int(sps), global_step)
+                writer.add_scalar("charts/SPS", int(steps_per_second(global_step + 1, args, start_time)), global_step)
             if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
                 save_checkpoint(checkpoint_path, args, env, global_step + 1, nets, log_alpha)
             if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
                 last_print = time.time()
+                sps = steps_per_second(global_step + 1, args, start_time)
                 print(progress(global_step + 1, args, sps, recent_returns), flush=True)
     except KeyboardInterrupt:
         save_checkpoint(checkpoint_path, args, env, global_step, nets, log_alpha)
@@ -418,8 +419,8 @@ def main(args: Args):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, _interrupt)  # also when started as a background job, which ignores SIGINT
-    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also as a background job, which ignores SIGINT
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # cluster preemption saves like Ctrl-C
     try:
         main(tyro.cli(Args))
     except UserError as e:

@@ -214,34 +214,30 @@ def rademacher(like):
 
 
 def critic_forward(qf1, qf2, data, args, eps, v):
-    """Q1(s, a), Q2(s, a) and the twin-summed PAVE terms of td3_pave.pave_terms (Eqs. 11, 13, 15) on the draws
-    eps and v, fused: for each critic, s + eps and s' share one forward pass (s has its own, so the Hessian-vector
-    product stays on B rows), and one gradient call serves both critics. Terms whose lambda is 0 are returned as 0."""
+    """Q1(s, a), Q2(s, a) and {name: twin-summed term} of td3_pave.pave_terms (Eqs. 11, 13, 15) on the draws eps
+    and v, fused: for each critic, s + eps and s' share one forward pass (s has its own, so the Hessian-vector
+    product stays on B rows), and one gradient call serves both critics. A term whose lambda is 0 is skipped."""
     obs, actions, B = data.observations, data.actions, len(data.observations)
+    shifted = {name: x for name, x, weight in (("mpr", obs + eps, args.lambda1),
+                                               ("vfc", data.next_observations, args.lambda2)) if weight > 0}
     a1, a2 = (actions.detach().clone().requires_grad_(True) for _ in range(2))
     q1, q2 = qf1(obs, a1), qf2(obs, a2)
     outputs, inputs = q1.sum() + q2.sum(), [a1, a2]
-    shifted = {"eps": obs + eps, "next": data.next_observations}  # the states of MPR and VFC
-    shifted = {name: x for (name, x), lam in zip(shifted.items(), (args.lambda1, args.lambda2)) if lam > 0}
     if shifted:
         x = torch.cat(list(shifted.values()))
         b1, b2 = (actions.repeat(len(shifted), 1).requires_grad_(True) for _ in range(2))
         outputs = outputs + qf1(x, b1).sum() + qf2(x, b2).sum()
         inputs += [b1, b2]
     g1, g2, *g_shifted = torch.autograd.grad(outputs, inputs, create_graph=True)
-    g_at = {}  # name -> (g1 at those states, g2 at those states)
-    if shifted:
-        g_at = dict(zip(shifted, zip(g_shifted[0].split(B), g_shifted[1].split(B))))
-    mpr = vfc = curv = obs.new_zeros(())
-    if "eps" in g_at:  # Eq. 11
-        mpr = F.mse_loss(g_at["eps"][0], g1) + F.mse_loss(g_at["eps"][1], g2)
-    if "next" in g_at:  # Eq. 13
-        vfc = F.mse_loss(g_at["next"][0], g1) + F.mse_loss(g_at["next"][1], g2)
+    terms = {}
+    for i, name in enumerate(shifted):  # Eq. 11 (g at s + eps) and Eq. 13 (g at s'), against g at s
+        g1_at, g2_at = (g[i * B:(i + 1) * B] for g in g_shifted)
+        terms[name] = F.mse_loss(g1_at, g1) + F.mse_loss(g2_at, g2)
     if args.lambda3 > 0:  # Eq. 15
         hv1, hv2 = torch.autograd.grad((g1 * v).sum() + (g2 * v).sum(), (a1, a2), create_graph=True,
                                        materialize_grads=True)
-        curv = F.relu((hv1 * v).sum(1) + args.pave_delta).mean() + F.relu((hv2 * v).sum(1) + args.pave_delta).mean()
-    return q1, q2, mpr, vfc, curv
+        terms["curv"] = sum(F.relu((hv * v).sum(1) + args.pave_delta).mean() for hv in (hv1, hv2))
+    return q1, q2, terms
 
 
 def critic_gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, regularize=True):
@@ -255,21 +251,20 @@ def critic_gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor,
         min_qf_next_target = torch.min(qf1_next_target, qf2_next_target)
         next_q_value = data.rewards + (1.0 - data.terminations) * args.gamma * min_qf_next_target
 
-    regularize = regularize and args.lambda1 + args.lambda2 + args.lambda3 > 0
-    if regularize:
+    terms = {}
+    if regularize and args.lambda1 + args.lambda2 + args.lambda3 > 0:
         eps = args.pave_sigma * torch.randn_like(data.observations)  # the draws of td3_pave.py, in its order
         v = rademacher(data.actions)
-        qf1_a_values, qf2_a_values, mpr, vfc, curv = critic_forward(qf1, qf2, data, args, eps, v)
+        qf1_a_values, qf2_a_values, terms = critic_forward(qf1, qf2, data, args, eps, v)
     else:
         qf1_a_values, qf2_a_values = qf1(data.observations, data.actions), qf2(data.observations, data.actions)
     qf1_loss = F.mse_loss(qf1_a_values, next_q_value)
     qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
     qf_loss = qf1_loss + qf2_loss  # the sum of the twin MSEs, as the authors' code
-    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf1_values": qf1_a_values.mean()}
-    if regularize:  # Eq. 16 (times k under --pave-every k); the skipped terms are not logged
-        qf_loss = qf_loss + args.pave_every * (args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv)
-        terms = {"mpr": (args.lambda1, mpr), "vfc": (args.lambda2, vfc), "curv": (args.lambda3, curv)}
-        losses |= {name: term for name, (weight, term) in terms.items() if weight > 0}
+    if terms:  # Eq. 16 (times k under --pave-every k)
+        weights = {"mpr": args.lambda1, "vfc": args.lambda2, "curv": args.lambda3}
+        qf_loss = qf_loss + args.pave_every * sum(weights[name] * term for name, term in terms.items())
+    losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf1_values": qf1_a_values.mean(), **terms}
     grads = torch.autograd.grad(qf_loss, [*qf1.parameters(), *qf2.parameters()])
     return {name: value.detach() for name, value in (losses | {"qf_loss": qf_loss}).items()}, grads
 
@@ -333,6 +328,11 @@ def check_finite(losses, global_step):
         raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
 
 
+def steps_per_second(step, args, start_time):
+    """Of the current phase: the warm-up, or training (from --learning-starts on, the phase that SPS reports)."""
+    return (step - (args.learning_starts if step > args.learning_starts else 0)) / max(time.time() - start_time, 1e-9)
+
+
 def progress(step, args, sps, recent_returns):
     """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
     eta = int((args.total_timesteps - step) / max(sps, 1e-9))
@@ -340,10 +340,6 @@ def progress(step, args, sps, recent_returns):
     ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
     return (f"step {step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:{eta // 60 % 60:02d}:"
             f"{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def main(args: Args):
@@ -439,16 +435,15 @@ def main(args: Args):
                 check_finite(losses, global_step)
                 latest |= losses
 
-            phase_steps = global_step + 1 - (args.learning_starts if global_step >= args.learning_starts else 0)
-            sps = phase_steps / max(time.time() - start_time, 1e-9)
             if latest and global_step % 100 == 0:
                 for name, value in latest.items():
                     writer.add_scalar(f"losses/{name}", value.item(), global_step)
-                writer.add_scalar("charts/SPS", int(sps), global_step)
+                writer.add_scalar("charts/SPS", int(steps_per_second(global_step + 1, args, start_time)), global_step)
             if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
                 save_checkpoint(checkpoint_path, args, env, global_step + 1, nets)
             if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
                 last_print = time.time()
+                sps = steps_per_second(global_step + 1, args, start_time)
                 print(progress(global_step + 1, args, sps, recent_returns), flush=True)
     except KeyboardInterrupt:
         save_checkpoint(checkpoint_path, args, env, global_step, nets)
@@ -468,8 +463,8 @@ def main(args: Args):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, _interrupt)  # also when started as a background job, which ignores SIGINT
-    signal.signal(signal.SIGTERM, _interrupt)  # cluster preemption saves like Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also as a background job, which ignores SIGINT
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # cluster preemption saves like Ctrl-C
     try:
         main(tyro.cli(Args))
     except UserError as e:

@@ -41,8 +41,9 @@ def test_the_fast_file_has_td3_paves_flags_and_defaults():
 
 
 @pytest.mark.parametrize("lambdas, pave_every, regularize", [
-    (LAMBDAS, 1, True), ((1.0, 1.0, 0.0), 1, True), ((0.0, 1.0, 0.0), 1, True), ((1.0, 0.0, 0.0), 1, True),
-    ((0.0, 0.0, 2.0), 1, True), (LAMBDAS, 3, True), (LAMBDAS, 3, False), ((0.0, 0.0, 0.0), 1, True)])
+    (LAMBDAS, 1, True), ((1.0, 1.0, 0.0), 1, True), ((1.0, 0.0, 1.0), 1, True), ((0.0, 1.0, 1.0), 1, True),
+    ((1.0, 0.0, 0.0), 1, True), ((0.0, 1.0, 0.0), 1, True), ((0.0, 0.0, 2.0), 1, True), ((0.0, 0.0, 0.0), 1, True),
+    (LAMBDAS, 3, True), (LAMBDAS, 3, False)])  # every on/off pattern of the lambdas, and --pave-every
 def test_fast_critic_gradients_equal_td3_paves_on_the_same_batch_and_draws(lambdas, pave_every, regularize):
     args, nets, data = critic_setup(td3_pave, lambdas, pave_every)
     want_losses, want = critic_step_gradients(td3_pave, args, nets, data, regularize)
