@@ -194,12 +194,18 @@ def bad_checkpoints(checkpoints, folder):
         ("other_env", "another observation_space"),
     ],
 )
-def test_bad_input_gets_one_clear_line(checkpoints, tmp_path, case, message):
+def test_bad_input_is_one_clear_line(checkpoints, tmp_path, case, message):
     path = bad_checkpoints(checkpoints, str(tmp_path))[case]
+    with pytest.raises(ev.UserError) as info:
+        ev.main(ev.Args(paths=(path,), episodes=1, plots=False, out_dir=str(tmp_path / "out")))
+    assert message in str(info.value) and "\n" not in str(info.value)  # __main__ prints it as one error: line
+
+
+def test_bad_input_on_the_command_line_gets_one_error_line_and_exit_1(checkpoints, tmp_path):
+    path = bad_checkpoints(checkpoints, str(tmp_path))["corrupt"]
     result = run_cli("eval_smoothness.py", path, "--episodes", 1, "--no-plots", "--out-dir", tmp_path / "out", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr and message in result.stderr
-    assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot read checkpoint") and result.stderr.strip().count("\n") == 0
 
 
 def test_a_checkpoint_older_than_a_flag_is_labelled_with_its_default(checkpoints, tmp_path):
