@@ -1,0 +1,642 @@
+# Studies: methods x environments x seeds, trained and evaluated here or on a Slurm cluster (submitit),
+# then the paper's tables with seeds' spread, IQM and bootstrap intervals.
+#   python benchmarks/study.py run --study results/pendulum_td3 --methods td3 td3_pave --envs Pendulum-v1 --seeds 1 2 3
+#   python benchmarks/study.py run ... --executor slurm --slurm-partition gpu     # the same study as a Slurm job array
+#   python benchmarks/study.py status results/pendulum_td3
+#   python benchmarks/study.py report results/pendulum_td3
+# A study's state is its records, DIR/records/<env>/<method>/seed<k>.json: `run` skips every run whose record
+# exists, so a study continues after an interruption, on another machine, or in pieces. Checkpoints, logs and
+# event files stay in DIR/work and DIR/jobs (ignored by git).
+import csv
+import glob
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Optional
+
+import numpy as np
+import tyro
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETTINGS_FILE = os.path.join(REPO, "benchmarks", "paper_settings.toml")
+with open(SETTINGS_FILE, "rb") as f:
+    SETTINGS = tomllib.load(f)
+FAST_FILE = {"td3_pave.py": "td3_pave_fast.py"}  # the same math, proven equal (tests/test_fast.py)
+
+
+class UserError(Exception):
+    """Bad input: reported as one line, no traceback."""
+
+
+# --- the paper's settings as commands ------------------------------------------------------------------------
+
+
+def paper_flags(method: str, env_id: str) -> dict:
+    """The flags that train `method` on `env_id` with the paper's configuration (paper_settings.toml)."""
+    if method not in SETTINGS["method"]:
+        raise UserError(f"unknown method {method!r}; known: {', '.join(SETTINGS['method'])}")
+    if env_id not in SETTINGS["env"]:
+        raise UserError(f"no paper settings for env {env_id!r}; known: {', '.join(SETTINGS['env'])}")
+    m, env = SETTINGS["method"][method], SETTINGS["env"][env_id]
+    weights = m["weights"].get(env_id, m["weights"].get("*"))
+    if weights is None:
+        raise UserError(f"paper_settings.toml has no {method} weights for {env_id}")
+    return {"env_id": env_id, "total_timesteps": env["total_timesteps"], **env[m["family"]], **weights}
+
+
+def to_cli(flags: dict) -> list[str]:
+    return [part for k, v in flags.items() for part in (f"--{k.replace('_', '-')}", str(v))]
+
+
+def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=False):
+    """(algorithm file, its flags) for one run of a study."""
+    flags = paper_flags(method, env_id)
+    if total_timesteps:
+        flags["total_timesteps"] = total_timesteps
+    flags |= {"seed": seed, "exp_name": method, "checkpoint_interval": 0}
+    file = SETTINGS["method"][method]["file"]
+    return (FAST_FILE.get(file, file) if fast else file), to_cli(flags) + list(extra)
+
+
+# --- one job: train, evaluate, write the record ---------------------------------------------------------------
+
+
+def write_json(path, data):
+    """Atomic: a reader never sees half a file, an interrupted write never leaves one."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def run_paths(study, env_id, method, seed):
+    work = os.path.join(study, "work", env_id, method, f"seed{seed}")
+    return work, os.path.join(study, "records", env_id, method, f"seed{seed}.json")
+
+
+def git_commit():
+    def git(*cmd):
+        return subprocess.run(["git", *cmd], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+    files = [os.path.basename(p) for p in glob.glob(os.path.join(REPO, "*.py"))]
+    return git("rev-parse", "HEAD") or None, bool(git("status", "--porcelain", "--", *files))
+
+
+def last_sps(run_dir):
+    """The last charts/SPS the run logged (None when training never left the warm-up)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(run_dir, size_guidance={"scalars": 0}).Reload()
+    return events.Scalars("charts/SPS")[-1].value if "charts/SPS" in events.Tags()["scalars"] else None
+
+
+def train(job, work):
+    """Train with the algorithm file in a child process (its own log), unless an earlier attempt finished."""
+    done = os.path.join(work, "train.json")
+    if os.path.exists(done):
+        with open(done) as f:
+            return json.load(f)
+    runs = os.path.join(work, "runs")
+    before = set(glob.glob(os.path.join(runs, "*")))
+    env = {**os.environ, "OMP_NUM_THREADS": str(job["threads"]), "MKL_NUM_THREADS": str(job["threads"])}
+    command = [sys.executable, os.path.join(job["repo"], job["file"]), *job["flags"]]
+    start = time.time()
+    with open(os.path.join(work, "train.log"), "a") as log:
+        log.write(f"$ {shlex.join(command)}\n")
+        log.flush()
+        child = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            rc = child.wait()
+        except BaseException:  # cancelled or interrupted: the child saves its checkpoint on SIGINT
+            child.send_signal(signal.SIGINT)
+            child.wait()
+            raise
+    if rc != 0:
+        with open(os.path.join(work, "train.log")) as f:
+            tail = "".join(f.readlines()[-15:])
+        raise RuntimeError(f"training exited with code {rc}; the end of {work}/train.log:\n{tail}")
+    (run_dir,) = set(glob.glob(os.path.join(runs, "*"))) - before
+    info = {
+        "checkpoint": os.path.join(run_dir, f"{job['method']}.pt"),
+        "command": [os.path.basename(sys.executable), job["file"], *job["flags"]],
+        "train_seconds": time.time() - start,
+        "sps": last_sps(run_dir),
+    }
+    write_json(done, info)
+    return info
+
+
+def wait_for_reference(study, reference, poll=5.0):
+    """The reference run (the family's base, first seed) gives sigma_base to every run of its env."""
+    work = run_paths(study, *reference)[0]
+    while not os.path.exists(os.path.join(work, "train.json")):
+        if os.path.exists(os.path.join(work, "failed.txt")):
+            raise RuntimeError(f"the noise reference run {'/'.join(map(str, reference))} failed")
+        time.sleep(poll)
+    with open(os.path.join(work, "train.json")) as f:
+        return json.load(f)["checkpoint"]
+
+
+def run_one(job: dict) -> str:
+    """One (method, env, seed) of a study: train, evaluate its checkpoint, write the record. Returns its path."""
+    work, record = run_paths(job["study"], job["env_id"], job["method"], job["seed"])
+    os.makedirs(work, exist_ok=True)
+    failed = os.path.join(work, "failed.txt")
+    try:
+        trained = train(job, work)
+        reference = None
+        if job["obs_noise"] and job["reference"]:
+            reference = wait_for_reference(job["study"], job["reference"])
+        sys.path.insert(0, job["repo"])
+        import eval_smoothness
+        import torch
+
+        torch.set_num_threads(job["threads"])
+        args = eval_smoothness.Args(
+            paths=(trained["checkpoint"],),
+            episodes=job["episodes"],
+            noise_episodes=job["noise_episodes"],
+            obs_noise=tuple(job["obs_noise"]),
+            noise_reference=reference,
+            critic_metrics=job["critic_metrics"],
+            plots=False,
+            out_dir=os.path.join(work, "eval"),
+        )
+        (row,), levels, sigma_base = eval_smoothness.evaluate(args)
+        ckpt = torch.load(trained["checkpoint"], map_location="cpu", weights_only=True)
+        commit, dirty = git_commit()
+        write_json(
+            record,
+            {
+                "method": job["method"],
+                "env_id": job["env_id"],
+                "seed": job["seed"],
+                "algorithm": ckpt["algorithm"],
+                "args": ckpt["args"],
+                "command": trained["command"],
+                "commit": commit,
+                "uncommitted_changes": dirty,
+                "total_timesteps": ckpt["args"]["total_timesteps"],
+                "global_step": ckpt["global_step"],
+                "train_seconds": round(trained["train_seconds"], 1),
+                "sps": trained["sps"],
+                "threads": job["threads"],
+                "host": socket.gethostname(),
+                "torch": torch.__version__,
+                "eval": {"episodes": args.episodes, "noise_episodes": args.noise_episodes, "reset_seed": args.seed},
+                "noise_reference": reference and os.path.relpath(reference, job["study"]),
+                "sigma_base": sigma_base[job["env_id"]].tolist() if sigma_base else None,
+                "levels": {str(s): {k: row["levels"][s][k] for k in ("returns", "sm")} for s in levels},
+                "critic": row.get("critic"),
+                "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+            },
+        )
+    except BaseException:
+        import traceback
+
+        with open(failed, "w") as f:
+            f.write(traceback.format_exc())
+        raise
+    if os.path.exists(failed):
+        os.remove(failed)
+    return record
+
+
+# --- run --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """Train and evaluate every (method, env, seed) that has no record yet."""
+
+    study: str
+    """the study's folder (its records, plan and work)"""
+    methods: tuple[str, ...]
+    """methods of benchmarks/paper_settings.toml: td3 td3_pave td3_caps td3_grad td3_asap td3_mpr td3_mpr_vfc
+    sac sac_pave sac_caps sac_grad sac_asap"""
+    envs: tuple[str, ...] = ("Pendulum-v1",)
+    """environments of benchmarks/paper_settings.toml"""
+    seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
+    """training seeds"""
+    total_timesteps: Optional[int] = None
+    """override the paper's budget per env (the records say what ran)"""
+    flags: tuple[str, ...] = ()
+    """more flags for every algorithm file as name=value, e.g. --flags activation=relu learning_starts=1000"""
+    fast: bool = False
+    """run td3_pave.py's methods with td3_pave_fast.py (the same math and draws, about 1.25x faster)"""
+    episodes: int = 10
+    """deterministic evaluation episodes without noise"""
+    noise_episodes: int = 20
+    """episodes per observation-noise level"""
+    obs_noise: tuple[float, ...] = ()
+    """observation-noise levels, e.g. 0.01 0.05 0.1; sigma_base from the family's base method at the first seed"""
+    critic_metrics: bool = False
+    """also record Q1's geometry along the clean episodes"""
+    executor: Literal["local", "slurm"] = "local"
+    """local processes on this machine, or a Slurm job array"""
+    workers: Optional[int] = None
+    """local: runs at once (default: the cores divided by --threads)"""
+    threads: int = 1
+    """torch threads per run"""
+    timeout_min: int = 24 * 60
+    """time limit of one run, minutes"""
+    slurm_partition: Optional[str] = None
+    """Slurm partition (default: the cluster's default)"""
+    slurm_cpus_per_task: Optional[int] = None
+    """CPUs per Slurm task (default: --threads)"""
+    slurm_array_parallelism: int = 64
+    """Slurm: at most this many runs of the array at once"""
+    slurm_mem_gb: Optional[float] = None
+    """memory per Slurm task, GB (default: the cluster's default)"""
+    slurm_additional: tuple[str, ...] = ()
+    """more sbatch options as key=value, e.g. account=myproject qos=normal"""
+
+
+def plan(args: Run):
+    """The study's runs, each a job for run_one, the noise reference runs first."""
+    unknown = [m for m in args.methods if m not in SETTINGS["method"]] + [e for e in args.envs if e not in SETTINGS["env"]]
+    if unknown:
+        raise UserError(
+            f"not in paper_settings.toml: {', '.join(unknown)}; methods: {', '.join(SETTINGS['method'])}; "
+            f"envs: {', '.join(SETTINGS['env'])}"
+        )
+    if not args.seeds or args.threads < 1 or (args.workers is not None and args.workers < 1):
+        raise UserError("--seeds needs at least one seed, --threads and --workers must be >= 1")
+    if any("=" not in kv for kv in args.flags):
+        raise UserError(f"--flags takes name=value pairs, got {' '.join(args.flags)}")
+    extra = to_cli(dict(kv.lstrip("-").split("=", 1) for kv in args.flags))
+    jobs = []
+    for env_id in args.envs:
+        for method in args.methods:
+            base = SETTINGS["method"][method]["base"]
+            reference = (env_id, base, args.seeds[0]) if base in args.methods else None
+            for seed in args.seeds:
+                file, flags = train_command(method, env_id, seed, args.total_timesteps, extra, args.fast)
+                jobs.append(
+                    {
+                        "repo": REPO,
+                        "study": os.path.abspath(args.study),
+                        "method": method,
+                        "env_id": env_id,
+                        "seed": seed,
+                        "file": file,
+                        "flags": flags,
+                        "threads": args.threads,
+                        "episodes": args.episodes,
+                        "noise_episodes": args.noise_episodes,
+                        "obs_noise": [s for s in args.obs_noise if s > 0],
+                        "critic_metrics": args.critic_metrics,
+                        "reference": reference,
+                    }
+                )
+    return sorted(jobs, key=lambda j: j["reference"] != (j["env_id"], j["method"], j["seed"]))
+
+
+def save_plan(args: Run, jobs):
+    """DIR/study.json: every run any `run` asked for, so `report` and `status` can name the missing ones."""
+    path = os.path.join(args.study, "study.json")
+    planned = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            planned = {(r["env_id"], r["method"], r["seed"]): r for r in json.load(f)["runs"]}
+    for job in jobs:
+        planned[(job["env_id"], job["method"], job["seed"])] = {
+            k: job[k] for k in ("env_id", "method", "seed", "file", "flags")
+        } | {"run": asdict(args)}
+    write_json(path, {"runs": list(planned.values())})
+
+
+def make_executor(args: Run):
+    import submitit
+
+    folder = os.path.join(args.study, "jobs", "%j")
+    if args.executor == "local":
+        executor = submitit.AutoExecutor(folder=folder, cluster="local")
+        executor.update_parameters(timeout_min=args.timeout_min)
+        return executor
+    executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+    if executor.cluster != "slurm":
+        raise UserError("--executor slurm: no Slurm here (sbatch was not found)")
+    extra = dict(kv.split("=", 1) for kv in args.slurm_additional)
+    executor.update_parameters(
+        timeout_min=args.timeout_min,
+        cpus_per_task=args.slurm_cpus_per_task or args.threads,
+        slurm_array_parallelism=args.slurm_array_parallelism,
+        name="study",
+        **({"slurm_partition": args.slurm_partition} if args.slurm_partition else {}),
+        **({"mem_gb": args.slurm_mem_gb} if args.slurm_mem_gb else {}),
+        **({"slurm_additional_parameters": extra} if extra else {}),
+    )
+    return executor
+
+
+def run(args: Run):
+    jobs = plan(args)
+    os.makedirs(args.study, exist_ok=True)
+    save_plan(args, jobs)
+    todo = [j for j in jobs if not os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
+    print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do ({args.executor})")
+    if not todo:
+        return 0
+    executor = make_executor(args)
+    workers = args.workers or max(1, (os.cpu_count() or 1) // args.threads)
+    pending, running, failures = list(todo), {}, 0
+    if args.executor == "slurm":  # one job array; Slurm's own queue bounds it
+        running = dict(zip(map(name, todo), executor.map_array(run_one, todo)))
+        print(f"submitted Slurm job array {next(iter(running.values())).job_id.split('_')[0]} ({len(todo)} tasks)")
+        pending = []
+    try:
+        while pending or running:
+            while pending and len(running) < workers:  # submitit's local executor has no queue: ours bounds it
+                job = pending.pop(0)
+                running[name(job)] = executor.submit(run_one, job)
+            for key, job in list(running.items()):
+                if job.done():
+                    del running[key]
+                    try:
+                        job.result()
+                        print(f"done   {key}", flush=True)
+                    except Exception as e:
+                        failures += 1
+                        print(f"FAILED {key}: {str(e).strip().splitlines()[-1]} (log: {job.paths.stderr})", flush=True)
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        if args.executor == "local":
+            for job in running.values():
+                job.cancel()  # the job passes the interrupt on: training saves its checkpoint
+            print("interrupted: running jobs cancelled; `run` again continues where the records end")
+        else:
+            print("interrupted: the Slurm jobs go on; `status` shows them, `run` again submits only what has no record")
+        return 130
+    print(f"{len(todo) - failures} runs finished, {failures} failed; `report {args.study}` makes the tables")
+    return 1 if failures else 0
+
+
+def name(job):
+    return f"{job['env_id']}/{job['method']}/seed{job['seed']}"
+
+
+# --- status -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Status:
+    """Which runs of a study are done, running or failed (with the end of each failure's log)."""
+
+    study: tyro.conf.Positional[str]
+    """the study's folder"""
+
+
+def load_plan(study):
+    path = os.path.join(study, "study.json")
+    if not os.path.exists(path):
+        raise UserError(f"{study} is not a study (no study.json); `run --study {study}` starts one")
+    with open(path) as f:
+        return json.load(f)["runs"]
+
+
+def status(args: Status):
+    runs = load_plan(args.study)
+    counts = {"done": 0, "failed": 0, "started": 0, "not started": 0}
+    for r in runs:
+        work, record = run_paths(args.study, r["env_id"], r["method"], r["seed"])
+        if os.path.exists(record):
+            state = "done"
+        elif os.path.exists(os.path.join(work, "failed.txt")):
+            state = "failed"
+        elif os.path.exists(os.path.join(work, "train.log")):
+            state = "started"
+        else:
+            state = "not started"
+        counts[state] += 1
+        line = f"{state:<12} {r['env_id']}/{r['method']}/seed{r['seed']}"
+        if state == "started":
+            age = time.time() - os.path.getmtime(os.path.join(work, "train.log"))
+            with open(os.path.join(work, "train.log")) as f:
+                last = (f.read().strip().splitlines() or [""])[-1]
+            line += f"  (log {age:.0f} s old: {last[-100:]})"
+        print(line)
+        if state == "failed":
+            with open(os.path.join(work, "failed.txt")) as f:
+                print("    " + "\n    ".join(f.read().strip().splitlines()[-8:]))
+    print(", ".join(f"{n} {k}" for k, n in counts.items()) + f" of {len(runs)}")
+    return 0
+
+
+# --- report -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """The paper-style tables with IQM, 95% bootstrap intervals and the probability of improvement."""
+
+    study: tyro.conf.Positional[str]
+    """the study's folder"""
+    resamples: int = 10_000
+    """bootstrap resamples (fixed seed)"""
+    out_dir: Optional[str] = None
+    """where report.md, report.csv and the plots go (default: the study's folder)"""
+    plots: bool = True
+    """per env: sm against return, every seed a point, each method's IQM with its interval"""
+
+
+def iqm(x, axis=-1):
+    """Interquartile mean: the mean of the middle half (scipy's trim_mean at 25%, as rliable)."""
+    from scipy.stats import trim_mean
+
+    return trim_mean(x, 0.25, axis=axis)
+
+
+def iqm_interval(x, resamples, seed=0):
+    """95% percentile-bootstrap interval of the IQM over seeds (one task: rliable's stratified bootstrap)."""
+    from scipy.stats import bootstrap
+
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < 2:
+        return float("nan"), float("nan")
+    if np.all(x == x[0]):
+        return float(x[0]), float(x[0])
+    ci = bootstrap((x,), iqm, n_resamples=resamples, method="percentile", vectorized=True, rng=np.random.default_rng(seed))
+    return float(ci.confidence_interval.low), float(ci.confidence_interval.high)
+
+
+def prob_lower(x, y, axis=-1):
+    """P(X < Y) for one draw of each (Mann-Whitney: ties count half)."""
+    x, y = np.expand_dims(x, -1), np.expand_dims(y, -2)
+    return np.mean((x < y) + 0.5 * (x == y), axis=(-2, -1))
+
+
+def improvement(sm, base_sm, resamples, seed=0):
+    """P(a seed of the method is smoother than a seed of the base), with a 95% bootstrap interval."""
+    from scipy.stats import bootstrap
+
+    p = float(prob_lower(np.asarray(sm), np.asarray(base_sm)))
+    if min(len(sm), len(base_sm)) < 2:
+        return p, float("nan"), float("nan")
+    x, y = np.asarray(sm, dtype=np.float64), np.asarray(base_sm, dtype=np.float64)
+    ci = bootstrap(
+        (x, y), lambda a, b, axis: prob_lower(np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1)),
+        n_resamples=resamples, method="percentile", vectorized=True, rng=np.random.default_rng(seed),
+    )  # fmt: skip
+    return p, float(ci.confidence_interval.low), float(ci.confidence_interval.high)
+
+
+def load_records(study):
+    records = []
+    for path in sorted(glob.glob(os.path.join(study, "records", "*", "*", "seed*.json"))):
+        try:
+            with open(path) as f:
+                records.append(json.load(f))
+        except (OSError, json.JSONDecodeError) as e:
+            raise UserError(f"cannot read record {path}: {e}") from None
+    return records
+
+
+def summarize(records, resamples):
+    """Per (env, method, noise level): per-seed means of return and sm, their mean (std), IQM and interval."""
+    table = {}
+    for r in records:
+        for level, episodes in r["levels"].items():
+            cell = table.setdefault((r["env_id"], r["method"], float(level)), {"seeds": [], "re": [], "sm": []})
+            cell["seeds"].append(r["seed"])
+            cell["re"].append(float(np.mean(episodes["returns"])))
+            cell["sm"].append(float(np.mean(episodes["sm"])))
+    for (env_id, method, level), cell in table.items():
+        for key in ("re", "sm"):
+            x = np.array(cell[key])
+            cell[key + "_mean"], cell[key + "_std"] = float(x.mean()), float(x.std())  # std over seeds, ddof 0
+            cell[key + "_iqm"] = float(iqm(x))
+            cell[key + "_lo"], cell[key + "_hi"] = iqm_interval(x, resamples)
+        base = table.get((env_id, SETTINGS["method"].get(method, {}).get("base"), level))
+        if base is not None and base is not cell:
+            cell["p_improve"], cell["p_lo"], cell["p_hi"] = improvement(cell["sm"], base["sm"], resamples)
+    return table
+
+
+def fmt(x, digits=3):
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}g}" if abs(x) < 1 else f"{x:.1f}"
+
+
+def report(args: Report):
+    runs = load_plan(args.study)
+    records = load_records(args.study)
+    out = args.out_dir or args.study
+    os.makedirs(out, exist_ok=True)
+    table = summarize(records, args.resamples)
+    have = {(r["env_id"], r["method"], r["seed"]) for r in records}
+    missing = [r for r in runs if (r["env_id"], r["method"], r["seed"]) not in have]
+    order = {m: i for i, m in enumerate(SETTINGS["method"])}
+    keys = sorted(table, key=lambda k: (k[0], k[2], order.get(k[1], len(order)), k[1]))
+    lines = [f"# Study {os.path.basename(os.path.abspath(args.study))}", ""]
+    lines.append(
+        f"{len(records)} runs with records, {len(missing)} planned runs without. re: return over the evaluation "
+        "episodes, higher is better; sm: FFT smoothness (ASAP/PAVE convention), lower is smoother. Per seed the "
+        "mean over its episodes; mean (std) over seeds as the paper prints (std with ddof 0); IQM over seeds with "
+        f"a 95% percentile-bootstrap interval ({args.resamples} resamples, seed 0); P(sm < base): the probability "
+        "that a seed of the method is smoother than a seed of its base (ties half), with its bootstrap interval."
+    )
+    for env_id in sorted({k[0] for k in keys}):
+        paper = SETTINGS.get("paper", {}).get(env_id, {})
+        for level in sorted({k[2] for k in keys if k[0] == env_id}):
+            title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
+            lines += ["", f"## {env_id}, {title}", ""]
+            lines.append("| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] | sm IQM [95% CI] | P(sm < base) [95% CI] |")
+            lines.append("|---|---|---|---|---|---|---|---|---|")
+            for key in (k for k in keys if k[0] == env_id and k[2] == level):
+                c, p = table[key], (paper.get(key[1]) if level == 0 else None)
+                lines.append(
+                    f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'])} ({fmt(c['re_std'])}) | {fmt(c['sm_mean'])} "
+                    f"({fmt(c['sm_std'])}) | {f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
+                    f"{fmt(c['re_iqm'])} [{fmt(c['re_lo'])}, {fmt(c['re_hi'])}] | {fmt(c['sm_iqm'])} "
+                    f"[{fmt(c['sm_lo'])}, {fmt(c['sm_hi'])}] | "
+                    + (f"{c['p_improve']:.2f} [{c['p_lo']:.2f}, {c['p_hi']:.2f}]" if "p_improve" in c else "base")
+                    + " |"
+                )
+        lines += ["", f"Per seed, {env_id} (no noise): sm, return", ""]
+        for key in (k for k in keys if k[0] == env_id and k[2] == 0):
+            c = table[key]
+            cells = ", ".join(f"seed {s}: {sm:.3g}, {re:.1f}" for s, sm, re in sorted(zip(c["seeds"], c["sm"], c["re"])))
+            lines.append(f"- {key[1]}: {cells}")
+    critic = [r for r in records if r.get("critic")]
+    if critic:
+        names = list(critic[0]["critic"])
+        lines += ["", "## Critic geometry along the clean episodes (Q1; mean (std) over seeds)", ""]
+        lines += ["| env | method | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
+        groups = {}
+        for r in critic:
+            groups.setdefault((r["env_id"], r["method"]), []).append(r["critic"])
+        for env_id, method in sorted(groups, key=lambda k: (k[0], order.get(k[1], 99))):
+            values = groups[(env_id, method)]
+            lines.append(
+                f"| {env_id} | {method} | "
+                + " | ".join(f"{fmt(np.mean([v[n] for v in values]))} ({fmt(np.std([v[n] for v in values]))})" for n in names)
+                + " |"
+            )
+    timing = {}
+    for r in records:
+        timing.setdefault((r["env_id"], r["method"]), []).append(r["train_seconds"])
+    lines += ["", "## Training time per run (median over seeds)", ""]
+    lines += [f"- {e}/{m}: {np.median(t) / 60:.1f} min" for (e, m), t in sorted(timing.items())]
+    lines += ["", "## Missing or failed runs", ""]
+    for r in missing:
+        work = run_paths(args.study, r["env_id"], r["method"], r["seed"])[0]
+        why = "failed" if os.path.exists(os.path.join(work, "failed.txt")) else "no record"
+        lines.append(f"- {r['env_id']}/{r['method']}/seed{r['seed']}: {why}")
+    if not missing:
+        lines.append("none")
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(out, "report.csv"), "w", newline="") as f:
+        columns = ["re_mean", "re_std", "re_iqm", "re_lo", "re_hi", "sm_mean", "sm_std", "sm_iqm", "sm_lo", "sm_hi"]
+        writer = csv.writer(f)
+        writer.writerow(["env_id", "method", "obs_noise", "seeds", *columns, "p_improve", "p_lo", "p_hi", "per_seed_re", "per_seed_sm"])
+        for key in keys:
+            c = table[key]
+            writer.writerow(
+                [*key, len(c["seeds"]), *(c[k] for k in columns), c.get("p_improve", ""), c.get("p_lo", ""),
+                 c.get("p_hi", ""), ";".join(f"{x:.6g}" for x in c["re"]), ";".join(f"{x:.6g}" for x in c["sm"])]
+            )  # fmt: skip
+    if args.plots and keys:
+        plot(table, keys, out)
+    print("\n".join(lines))
+    print(f"\nwrote {out}/report.md, report.csv" + (" and plots" if args.plots and keys else ""))
+    return 0
+
+
+def plot(table, keys, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for env_id in sorted({k[0] for k in keys}):
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for i, key in enumerate(k for k in keys if k[0] == env_id and k[2] == 0):
+            c, color = table[key], f"C{i}"
+            ax.scatter(c["re"], c["sm"], color=color, alpha=0.45, s=18)
+            ax.errorbar(
+                c["re_iqm"], c["sm_iqm"], color=color, marker="o", ms=7, capsize=3, label=key[1],
+                xerr=[[c["re_iqm"] - c["re_lo"]], [c["re_hi"] - c["re_iqm"]]] if np.isfinite(c["re_lo"]) else None,
+                yerr=[[c["sm_iqm"] - c["sm_lo"]], [c["sm_hi"] - c["sm_iqm"]]] if np.isfinite(c["sm_lo"]) else None,
+            )  # fmt: skip
+        ax.set(xlabel="return (higher is better)", ylabel="sm (lower is smoother)", title=f"{env_id}: seeds and IQM [95% CI]")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f"{env_id}.png"), dpi=110)
+        plt.close(fig)
+
+
+if __name__ == "__main__":
+    command = tyro.extras.subcommand_cli_from_dict({"run": Run, "status": Status, "report": Report})
+    try:
+        sys.exit({Run: run, Status: status, Report: report}[type(command)](command))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
