@@ -52,7 +52,8 @@ def paper_flags(method: str, env_id: str) -> dict:
 
 
 def to_cli(flags: dict) -> list[str]:
-    return [part for k, v in flags.items() for part in (f"--{k.replace('_', '-')}", str(v))]
+    """{"buffer_size": 200000, "hidden_sizes": "64 64"} -> ["--buffer-size", "200000", "--hidden-sizes", "64", "64"]"""
+    return [part for k, v in flags.items() for part in (f"--{k.replace('_', '-')}", *str(v).split())]
 
 
 def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=False):
@@ -260,7 +261,7 @@ class Run:
 
 
 def plan(args: Run):
-    """The study's runs, each a job for run_one, the noise reference runs first."""
+    """The study's runs, each a job for run_one."""
     unknown = [m for m in args.methods if m not in SETTINGS["method"]] + [e for e in args.envs if e not in SETTINGS["env"]]
     if unknown:
         raise UserError(
@@ -296,7 +297,8 @@ def plan(args: Run):
                         "reference": reference,
                     }
                 )
-    return sorted(jobs, key=lambda j: j["reference"] != (j["env_id"], j["method"], j["seed"]))
+    # the noise references first, then seed by seed: a study stopped half-way has every method at its first seeds
+    return sorted(jobs, key=lambda j: (j["reference"] != (j["env_id"], j["method"], j["seed"]), args.seeds.index(j["seed"])))
 
 
 def save_plan(args: Run, jobs):
@@ -314,7 +316,10 @@ def save_plan(args: Run, jobs):
 
 
 def make_executor(args: Run):
+    import cloudpickle
     import submitit
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # jobs need not import this file by name
 
     folder = os.path.join(args.study, "jobs", "%j")
     if args.executor == "local":
@@ -520,8 +525,9 @@ def summarize(records, resamples):
     return table
 
 
-def fmt(x, digits=3):
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}g}" if abs(x) < 1 else f"{x:.1f}"
+def fmt(x, spec=".3g"):
+    """sm and critic metrics to 3 significant digits (sm is ~0.04 on Reacher, ~3 on Pendulum), returns with ".1f"."""
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:{spec}}"
 
 
 def report(args: Report):
@@ -534,6 +540,7 @@ def report(args: Report):
     missing = [r for r in runs if (r["env_id"], r["method"], r["seed"]) not in have]
     order = {m: i for i, m in enumerate(SETTINGS["method"])}
     keys = sorted(table, key=lambda k: (k[0], k[2], order.get(k[1], len(order)), k[1]))
+    R = ".1f"  # returns
     lines = [f"# Study {os.path.basename(os.path.abspath(args.study))}", ""]
     lines.append(
         f"{len(records)} runs with records, {len(missing)} planned runs without. re: return over the evaluation "
@@ -552,9 +559,9 @@ def report(args: Report):
             for key in (k for k in keys if k[0] == env_id and k[2] == level):
                 c, p = table[key], (paper.get(key[1]) if level == 0 else None)
                 lines.append(
-                    f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'])} ({fmt(c['re_std'])}) | {fmt(c['sm_mean'])} "
+                    f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | {fmt(c['sm_mean'])} "
                     f"({fmt(c['sm_std'])}) | {f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
-                    f"{fmt(c['re_iqm'])} [{fmt(c['re_lo'])}, {fmt(c['re_hi'])}] | {fmt(c['sm_iqm'])} "
+                    f"{fmt(c['re_iqm'], R)} [{fmt(c['re_lo'], R)}, {fmt(c['re_hi'], R)}] | {fmt(c['sm_iqm'])} "
                     f"[{fmt(c['sm_lo'])}, {fmt(c['sm_hi'])}] | "
                     + (f"{c['p_improve']:.2f} [{c['p_lo']:.2f}, {c['p_hi']:.2f}]" if "p_improve" in c else "base")
                     + " |"

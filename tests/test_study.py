@@ -1,0 +1,198 @@
+# benchmarks/study.py: the paper's settings against the README, the statistics against hand-computed values and
+# exact enumeration, and tiny studies end to end through submitit's local executor and a real Slurm.
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tyro
+from scipy.stats import mannwhitneyu
+
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import study  # noqa: E402
+
+TINY_STUDY = dict(
+    envs=("Pendulum-v1",),
+    seeds=(1, 2),
+    total_timesteps=200,
+    flags=("learning_starts=100", "batch_size=32", "hidden_sizes=32 32"),
+    episodes=1,
+    noise_episodes=1,
+    obs_noise=(0.05,),
+    critic_metrics=True,
+    workers=2,
+)
+
+
+# what a README command may set beside the paper's settings: run bookkeeping, td3_pave_fast.py's --compile (the same
+# math) and the activation (the README's ReLU commands run the baselines as the paper's text describes them)
+NOT_SETTINGS = {"exp_name", "seed", "torch_deterministic", "device", "track", "wandb_project_name", "wandb_entity",
+                "checkpoint_interval", "compile", "activation"}  # fmt: skip
+
+
+def module_args(file, flags):
+    """The Args a command line gives an algorithm file (tyro, as the file parses it), less NOT_SETTINGS."""
+    import importlib
+
+    module = importlib.import_module(file[: -len(".py")])
+    return {k: v for k, v in vars(tyro.cli(module.Args, args=flags)).items() if k not in NOT_SETTINGS}
+
+
+def readme_commands():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        lines = [line.split("#")[0] for line in f]
+    return [line.split()[1:] for line in lines if re.match(r"\s+python (td3|sac)_\w+\.py --env-id ", line)]
+
+
+def test_readme_commands_are_the_paper_settings():
+    """Every per-env command in the README trains exactly what paper_settings.toml says for some method."""
+    commands = readme_commands()
+    assert len(commands) >= 30
+    for file, *flags in commands:
+        given = module_args(file, flags)
+        env_id = given["env_id"]
+        file = file.replace("_fast", "")  # td3_pave_fast.py takes td3_pave.py's commands
+        matches = [
+            method for method, m in study.SETTINGS["method"].items()
+            if m["file"] == file.replace("_fast", "") and module_args(file, study.to_cli(study.paper_flags(method, env_id))) == given
+        ]  # fmt: skip
+        assert matches, f"README: {file} {' '.join(flags)} is no method of paper_settings.toml"
+    for method in ("td3_pave", "sac_pave", "td3_asap", "sac_asap"):  # the per-env methods are listed for every env
+        file = study.SETTINGS["method"][method]["file"]
+        listed = {module_args(f, flags)["env_id"] for f, *flags in commands if f == file}
+        assert listed == set(study.SETTINGS["env"]), method
+
+
+def test_paper_flags_and_bad_input():
+    flags = study.paper_flags("td3_pave", "Pendulum-v1")
+    assert flags == {"env_id": "Pendulum-v1", "total_timesteps": 100_000, "gamma": 0.98, "buffer_size": 200_000,
+                     "lambda1": 2.0, "lambda2": 0.005, "lambda3": 2.0}  # fmt: skip
+    assert study.paper_flags("sac_caps", "Walker2d-v5") == {
+        "env_id": "Walker2d-v5", "total_timesteps": 1_000_000, "lambda_t": 0.1, "lambda_s": 0.5}  # fmt: skip
+    file, cli = study.train_command("td3_mpr", "Pendulum-v1", 3, 30_000, fast=True)
+    assert file == "td3_pave_fast.py" and cli[cli.index("--total-timesteps") + 1] == "30000"
+    assert module_args("td3_pave.py", cli)["lambda2"] == 0.0
+    with pytest.raises(study.UserError, match="unknown method"):
+        study.paper_flags("td4", "Pendulum-v1")
+    with pytest.raises(study.UserError, match="not in paper_settings.toml"):
+        study.plan(study.Run(study="x", methods=("td3",), envs=("CartPole-v1",)))
+    bad = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "status", "/nonexistent"],
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 1 and bad.stderr.strip().startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_iqm_interval_and_improvement_by_hand():
+    # IQM of 5 seeds: the mean of the middle three, whatever the outlier
+    assert study.iqm(np.array([100.0, 2.0, 1.0, 4.0, 3.0])) == pytest.approx(3.0)
+    # 3 seeds: the IQM is the mean, and each extreme resample (all three the min / the max) has probability
+    # 1/27 > 2.5%, so the 95% percentile interval is exactly [min, max]
+    assert study.iqm_interval([1.0, 2.0, 6.0], 10_000) == pytest.approx((1.0, 6.0))
+    # 5 seeds: against the exact bootstrap distribution, all 5^5 equally likely resamples enumerated
+    x = np.array([0.3, 0.5, 0.9, 1.4, 4.0])
+    exact = study.iqm(x[np.array(list(itertools.product(range(5), repeat=5)))], axis=-1)
+    lo, hi = study.iqm_interval(x, 20_000)
+    assert lo == pytest.approx(np.percentile(exact, 2.5), abs=0.03)
+    assert hi == pytest.approx(np.percentile(exact, 97.5), abs=0.06)
+    # P(method smoother than base), ties half: 3 + 1 + 0.5 of 9 pairs; scipy's U statistic agrees
+    p, p_lo, p_hi = study.improvement([1.0, 4.0, 6.0], [3.0, 4.0, 5.0], 5_000)
+    assert p == pytest.approx(4.5 / 9)
+    assert p == pytest.approx(mannwhitneyu([3.0, 4.0, 5.0], [1.0, 4.0, 6.0]).statistic / 9)
+    assert 0.0 <= p_lo <= p <= p_hi <= 1.0
+    assert study.improvement([1.0, 2.0], [3.0, 4.0], 1000) == (1.0, 1.0, 1.0)
+
+
+def write_record(root, env_id, method, seed, returns, sm):
+    path = os.path.join(root, "records", env_id, method, f"seed{seed}.json")
+    study.write_json(path, {"method": method, "env_id": env_id, "seed": seed, "train_seconds": 60.0,
+                            "levels": {"0.0": {"returns": returns, "sm": sm}}, "critic": None})  # fmt: skip
+
+
+def test_report_on_hand_made_records(tmp_path):
+    root = str(tmp_path / "s")
+    base = {1: [3.0, 3.0], 2: [4.0, 4.0], 3: [5.0, 5.0]}  # per-seed means 3, 4, 5
+    pave = {1: [0.5, 1.5], 2: [4.0, 4.0], 3: [6.0, 6.0]}  # per-seed means 1, 4, 6
+    for seed in (1, 2, 3):
+        write_record(root, "Pendulum-v1", "td3", seed, [-100.0 * seed, -100.0 * seed], base[seed])
+        write_record(root, "Pendulum-v1", "td3_pave", seed, [-150.0, -150.0], pave[seed])
+    planned = [{"env_id": "Pendulum-v1", "method": m, "seed": s} for m in ("td3", "td3_pave") for s in (1, 2, 3, 4)]
+    study.write_json(os.path.join(root, "study.json"), {"runs": planned})
+    assert study.report(study.Report(study=root, resamples=4000)) == 0
+    rows = {(r[1], float(r[2])): r for r in (line.strip().split(",") for line in open(os.path.join(root, "report.csv")))
+            if r[0] == "Pendulum-v1"}  # fmt: skip
+    header = open(os.path.join(root, "report.csv")).readline().strip().split(",")
+    td3, pave_row = (dict(zip(header, rows[(m, 0.0)])) for m in ("td3", "td3_pave"))
+    assert float(td3["sm_mean"]) == pytest.approx(4.0) and float(td3["sm_std"]) == pytest.approx(np.std([3, 4, 5]))
+    assert float(td3["re_iqm"]) == pytest.approx(-200.0)
+    assert (float(td3["sm_lo"]), float(td3["sm_hi"])) == pytest.approx((3.0, 5.0))  # 3 seeds: [min, max]
+    assert float(pave_row["sm_iqm"]) == pytest.approx(11 / 3) and float(pave_row["p_improve"]) == pytest.approx(0.5)
+    assert td3["p_improve"] == ""  # the base is not compared with itself
+    text = open(os.path.join(root, "report.md")).read()
+    assert "Pendulum-v1/td3/seed4: no record" in text and "Pendulum-v1/td3_pave/seed4: no record" in text
+    assert "| td3_pave | 3 | -150.0 (0.0) | 3.67 (2.05) | -167.6 (77.5) | 0.351 (0.118) |" in text
+    assert os.path.exists(os.path.join(root, "Pendulum-v1.png"))
+
+
+def check_tiny_study(root, methods):
+    """The records a tiny study wrote: one per run, each evaluated, the noise level from the base's seed 1."""
+    for method in methods:
+        for seed in TINY_STUDY["seeds"]:
+            with open(os.path.join(root, "records", "Pendulum-v1", method, f"seed{seed}.json")) as f:
+                r = json.load(f)
+            assert (r["method"], r["seed"], r["global_step"], r["args"]["gamma"]) == (method, seed, 200, 0.98)
+            assert set(r["levels"]) == {"0.0", "0.05"} and len(r["levels"]["0.0"]["sm"]) == 1
+            assert r["noise_reference"].startswith(os.path.join("work", "Pendulum-v1", methods[0], "seed1"))
+            assert r["critic"]["M_sup"] > 0 and r["commit"] and r["train_seconds"] > 0
+    assert study.report(study.Report(study=root, resamples=1000)) == 0
+    text = open(os.path.join(root, "report.md")).read()
+    assert all(f"| {m} | 2 |" in text for m in methods) and "## Missing or failed runs\n\nnone" in text
+
+
+def test_local_study_runs_once_and_continues(tmp_path):
+    root = str(tmp_path / "local")
+    methods = ("td3", "td3_grad")
+    assert study.run(study.Run(study=root, methods=methods, **TINY_STUDY)) == 0
+    check_tiny_study(root, methods)
+    # an interruption before seed 2's record was written: run again redoes only its evaluation, no training
+    kept = os.path.join(root, "records", "Pendulum-v1", "td3", "seed1.json")
+    lost = os.path.join(root, "records", "Pendulum-v1", "td3_grad", "seed2.json")
+    mtime = os.path.getmtime(kept)
+    os.remove(lost)
+    assert study.run(study.Run(study=root, methods=methods, **TINY_STUDY)) == 0
+    assert os.path.exists(lost) and os.path.getmtime(kept) == mtime
+    with open(os.path.join(root, "work", "Pendulum-v1", "td3_grad", "seed2", "train.log")) as f:
+        assert f.read().count("$ ") == 1  # trained once
+    status = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "status", root],
+                            capture_output=True, text=True)  # fmt: skip
+    assert status.returncode == 0 and "4 done, 0 failed" in status.stdout
+
+
+def slurm_ready():
+    """Start the one-node Slurm of benchmarks/slurm/ where it is not running; the reason when it cannot."""
+    if shutil.which("sbatch") is None:
+        return "sbatch not found (Slurm is not installed: .ci/run installs Debian's slurm-wlm as root)"
+    if subprocess.run(["sinfo", "-h"], capture_output=True, timeout=20).returncode != 0:
+        start = subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "slurm", "start_local_slurm.sh")],
+                               capture_output=True, text=True, timeout=120)  # fmt: skip
+        if start.returncode != 0:
+            return "the local Slurm cluster did not start: " + (start.stdout + start.stderr).strip().splitlines()[-1]
+    return None
+
+
+def test_slurm_study_end_to_end(tmp_path):
+    reason = slurm_ready()
+    if reason:
+        pytest.skip(reason)
+    root = str(tmp_path / "slurm")
+    methods = ("td3", "td3_caps")
+    args = study.Run(study=root, methods=methods, executor="slurm", timeout_min=10, **TINY_STUDY)
+    assert study.run(args) == 0
+    check_tiny_study(root, methods)
+    logs = os.listdir(os.path.join(root, "jobs"))
+    assert any("_" in name for name in logs)  # array job ids: <array>_<index>
