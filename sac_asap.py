@@ -173,14 +173,14 @@ class Actor(nn.Module):
         return torch.tanh(self.fc_mean(h)), self.fc_next(h)
 
     def get_action(self, x):
-        """A reparameterized sample in [-1, 1] and its log-probability (with the tanh correction)."""
+        """A reparameterized sample in [-1, 1], its log-probability (with the tanh correction), and tanh(mu)."""
         h = self.trunk(x)
         mean, log_std = self.fc_mean(h), self.fc_logstd(h).clamp(LOG_STD_MIN, LOG_STD_MAX)
         normal = torch.distributions.Normal(mean, log_std.exp())
         x_t = normal.rsample()  # reparameterization trick
         action = torch.tanh(x_t)
         log_prob = (normal.log_prob(x_t) - torch.log(1 - action.pow(2) + 1e-6)).sum(1, keepdim=True)
-        return action, log_prob
+        return action, log_prob, torch.tanh(mean)
 
 
 def scale_action(action, low, high):
@@ -233,7 +233,7 @@ class ReplayBuffer:
 def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha):
     """One step of the twin critics on the soft TD loss: a plain SAC critic, ASAP regularizes the actor only."""
     with torch.no_grad():
-        next_state_actions, next_state_log_pi = actor.get_action(data.next_observations)
+        next_state_actions, next_state_log_pi, _ = actor.get_action(data.next_observations)
         qf1_next_target = qf1_target(data.next_observations, next_state_actions)
         qf2_next_target = qf2_target(data.next_observations, next_state_actions)
         min_qf_next_target = torch.min(qf1_next_target, qf2_next_target) - alpha * next_state_log_pi
@@ -381,6 +381,7 @@ def main(args: Args):
     print(f"{run_dir}: {args.env_id}, {method} on {device}", flush=True)
 
     recent_returns = deque(maxlen=10)
+    episode_actions = []  # the policy's actions before exploration noise, env units: charts/action_oscillation
     start_time = last_print = time.time()
     global_step = 0
     latest = {}  # the latest value of each loss, logged every 100 steps
@@ -393,8 +394,9 @@ def main(args: Args):
                 action = rng.uniform(-1.0, 1.0, act_dim)
             else:
                 with torch.no_grad():
-                    action, _ = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])
+                    action, _, mean = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])
                 action = action[0].cpu().numpy()
+                episode_actions.append(scale_action(mean[0].cpu().numpy(), low, high))
 
             # TRY NOT TO MODIFY: execute the game and log data.
             next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
@@ -404,6 +406,10 @@ def main(args: Args):
                 recent_returns.append(float(info["episode"]["r"]))
                 writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
                 writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+                if len(episode_actions) > 1:  # jitter while training: mean |a(t+1) - a(t)| over steps and dims
+                    writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
+                                      global_step)
+                episode_actions = []
                 obs, _ = env.reset()
                 prev_obs = obs
 
@@ -414,7 +420,7 @@ def main(args: Args):
                     print(f"step {global_step:,}: warm-up done, training starts", flush=True)
                 for _ in range(args.gradient_steps if (global_step + 1) % args.train_frequency == 0 else 0):
                     data = rb.sample(args.batch_size)
-                    pi, log_pi = actor.get_action(data.observations)
+                    pi, log_pi, _ = actor.get_action(data.observations)
                     alpha = log_alpha.detach().exp()
                     losses = {"alpha": alpha}
                     if args.autotune:

@@ -353,6 +353,7 @@ def main(args: Args):
     print(f"{run_dir}: {args.env_id}, {method} on {device}", flush=True)
 
     recent_returns = deque(maxlen=10)
+    episode_actions = []  # the policy's actions before exploration noise, env units: charts/action_oscillation
     start_time = last_print = time.time()
     global_step = 0
     latest = {}  # the latest value of each loss, logged every 100 steps
@@ -366,6 +367,7 @@ def main(args: Args):
             else:
                 with torch.no_grad():
                     action = actor(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])[0].cpu().numpy()
+                episode_actions.append(scale_action(action, low, high))
             action = np.clip(action + rng.normal(0.0, args.exploration_noise, act_dim), -1.0, 1.0)  # warm-up too (SB3)
 
             # TRY NOT TO MODIFY: execute the game and log data.
@@ -376,6 +378,10 @@ def main(args: Args):
                 recent_returns.append(float(info["episode"]["r"]))
                 writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
                 writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+                if len(episode_actions) > 1:  # jitter while training: mean |a(t+1) - a(t)| over steps and dims
+                    writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
+                                      global_step)
+                episode_actions = []
                 obs, _ = env.reset()
                 prev_obs = obs
 

@@ -173,12 +173,12 @@ def test_sac_baseline_actor_step_is_the_sac_loss_plus_the_weighted_terms(module)
     ours, theirs = copy.deepcopy(actor), copy.deepcopy(actor)
     optimizers = [torch.optim.SGD(a.parameters(), lr=0.1) for a in (ours, theirs)]
     torch.manual_seed(2)
-    pi, log_pi = ours.get_action(obs)
+    pi, log_pi, _ = ours.get_action(obs)
     extra = (ema,) if module is sac_asap else ()
     module.update_actor(args, data, ours, qf1, qf2, optimizers[0], 0.2, pi, log_pi, *extra)
 
     torch.manual_seed(2)
-    pi, log_pi = theirs.get_action(obs)
+    pi, log_pi, _ = theirs.get_action(obs)
     loss = (0.2 * log_pi - torch.min(qf1(obs, pi), qf2(obs, pi))).mean()
     if module is sac_caps:
         temporal, spatial = module.caps_terms(theirs, obs, next_obs, args.caps_sigma)

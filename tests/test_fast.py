@@ -170,10 +170,10 @@ def test_actor_step_takes_no_critic_weight_gradients_and_matches_a_full_backward
         algo.update_actor(args, data, ours[0], ours[1], optimizers[0])
         loss = -theirs[1](obs, theirs[0](obs)).mean()
     else:
-        pi, log_pi = ours[0].get_action(obs)
+        pi, log_pi, _ = ours[0].get_action(obs)
         algo.update_actor(args, data, ours[0], ours[1], ours[2], optimizers[0], 0.2, pi, log_pi)
         torch.manual_seed(7)
-        pi, log_pi = theirs[0].get_action(obs)
+        pi, log_pi, _ = theirs[0].get_action(obs)
         loss = (0.2 * log_pi - torch.min(theirs[1](obs, pi), theirs[2](obs, pi))).mean()
     loss.backward()  # the plain way: fills the critics' .grad too
     optimizers[1].step()

@@ -198,7 +198,7 @@ def plain_critic_step(algo, batch, actor, qf1, qf2, target_actor, qf1_target, qf
             next_actions = (target_actor(next_obs) + (torch.randn_like(actions) * 0.2).clamp(-0.5, 0.5)).clamp(-1, 1)
             entropy_bonus, scale = 0.0, 1.0
         else:  # soft target with the current policy; half the sum of the twin MSEs (the authors' code)
-            next_actions, next_log_pi = actor.get_action(next_obs)
+            next_actions, next_log_pi, _ = actor.get_action(next_obs)
             entropy_bonus, scale = -alpha * next_log_pi, 0.5
         next_q = torch.min(qf1_target(next_obs, next_actions), qf2_target(next_obs, next_actions)) + entropy_bonus
         target = rewards + gamma * (1 - dones) * next_q
@@ -272,7 +272,7 @@ def test_sac_policy_log_prob_and_deterministic_action():
     actor = sac_pave.Actor(OBS_DIM, ACT_DIM, (16, 16)).double()
     obs = torch.randn(64, OBS_DIM, dtype=torch.float64)
     torch.manual_seed(1)
-    action, log_prob = actor.get_action(obs)
+    action, log_prob, _ = actor.get_action(obs)
     h = actor.trunk(obs)
     mean, log_std = actor.fc_mean(h), actor.fc_logstd(h).clamp(-20, 2)
     tanh_gaussian = torch.distributions.TransformedDistribution(

@@ -231,6 +231,42 @@ def test_warm_up_actions_are_uniform_plus_exploration_noise_clipped(module, tmp_
     assert 0.05 < np.mean(np.abs(np.array(seen)) == 1.0) < 0.3  # the noise pushes some past the bounds: clipped
 
 
+def test_action_oscillation_is_the_mean_step_of_the_pre_noise_policy(algo, tmp_path, monkeypatch):
+    """charts/action_oscillation per episode = mean |a(t+1) - a(t)| of the acting policy's actions before the
+    exploration noise (TD3: pi(s); SAC: tanh(mu(s))), env units, over the episode's policy steps."""
+    module = importlib.import_module(algo)
+    acted = []
+    if algo.startswith("sac"):
+        original = module.Actor.get_action
+
+        def spy(self, x):
+            out = original(self, x)
+            if x.shape[0] == 1:
+                acted.append(out[2][0].detach().numpy().astype(np.float64))
+            return out
+
+        monkeypatch.setattr(module.Actor, "get_action", spy)
+    else:
+        original = module.Actor.forward
+
+        def spy(self, x):
+            out = original(self, x)
+            if x.shape[0] == 1:
+                acted.append(out[0].detach().numpy().astype(np.float64))
+            return out
+
+        monkeypatch.setattr(module.Actor, "forward", spy)
+    sac = {"train_frequency": 40, "gradient_steps": 40} if algo.startswith("sac") else {}
+    run_dir = train_in_process(module, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=200,
+                               learning_starts=120, **sac)  # fmt: skip
+    logged = read_scalars(run_dir)["charts/action_oscillation"]
+    # the policy's steps of the first episode: 120-199 (Pendulum's episodes are 200 steps)
+    want = [np.abs(np.diff(2.0 * np.array(acted), axis=0)).mean()]  # env units: Pendulum's box is [-2, 2]
+    assert [step for step, _ in logged] == [199] and len(acted) == 80
+    np.testing.assert_allclose([v for _, v in logged], want, rtol=1e-5)
+    assert want[0] > 0
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [
