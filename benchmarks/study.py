@@ -345,6 +345,9 @@ def make_executor(args: Run):
 def run(args: Run):
     jobs = plan(args)
     os.makedirs(args.study, exist_ok=True)
+    if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
+        with open(os.path.join(args.study, ".gitignore"), "w") as f:
+            f.write("# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n")
     save_plan(args, jobs)
     todo = [j for j in jobs if not os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
     print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do ({args.executor})")
