@@ -39,6 +39,9 @@ class Args:
     """the entity (team) of the wandb project"""
     checkpoint_interval: int = 100_000
     """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+    resume: Optional[str] = None
+    """continue a run (its folder or checkpoint) with its replay buffer and random states; its own flags are kept,
+    only --total-timesteps, --checkpoint-interval, --device and the tracking flags may change"""
 
     # Algorithm specific arguments
     env_id: str = "Walker2d-v5"
@@ -213,6 +216,18 @@ class ReplayBuffer:
         self.pos = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
+    def state_dict(self):
+        """The filled rows, the write position and the sampler's random state: what --resume needs."""
+        rows = {name: x[: self.size].clone() for name, x in vars(self).items() if torch.is_tensor(x)}
+        return rows | {"pos": self.pos, "size": self.size, "sampler": self.generator.get_state()}
+
+    def load_state_dict(self, state):
+        self.pos, self.size = state["pos"], state["size"]
+        self.generator.set_state(state["sampler"])
+        for name, x in vars(self).items():
+            if torch.is_tensor(x):
+                x[: self.size] = state[name]
+
     def sample(self, batch_size):
         idx = torch.randint(self.size, (batch_size,), device=self.obs.device, generator=self.generator)
         return ReplayBufferSamples(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx],
@@ -291,8 +306,9 @@ def soft_update(target, source, tau):
         target_param.lerp_(param, tau)
 
 
-def save_checkpoint(path, args, env, global_step, nets, log_alpha):
-    """Atomic (temp file + rename), so a crash mid-write never destroys the previous checkpoint."""
+def save_checkpoint(path, args, env, global_step, nets, log_alpha, resume_state):
+    """The checkpoint, and beside it <exp_name>.resume.pt (replay buffer, random states) for --resume. Each atomic
+    (temp file + rename), the resume state first, so a crash mid-write never destroys the previous pair."""
     def box(space):
         return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
 
@@ -300,8 +316,38 @@ def save_checkpoint(path, args, env, global_step, nets, log_alpha):
                   "observation_space": box(env.observation_space), "action_space": box(env.action_space),
                   "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()},
                   "log_alpha": log_alpha.detach()}
-    torch.save(checkpoint, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    for data, target in ((resume_state | {"global_step": global_step}, path[: -len(".pt")] + ".resume.pt"),
+                         (checkpoint, path)):
+        torch.save(data, target + ".tmp")
+        os.replace(target + ".tmp", target)
+
+
+def load_resume(args: Args):
+    """--resume: the run's flags (with the changes that are safe), its checkpoint path, checkpoint and resume state."""
+    path = args.resume
+    if os.path.isdir(path):
+        found = [f for f in os.listdir(path) if f.endswith(".pt") and not f.endswith(".resume.pt")]
+        path = os.path.join(path, found[0]) if len(found) == 1 else f"{path}/<one checkpoint>"
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path[: -len(".pt")] + ".resume.pt", map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise UserError(f"cannot resume from {args.resume}: {str(e).splitlines()[0]}") from None
+    this_file = os.path.basename(__file__)
+    if checkpoint.get("algorithm") != this_file or state["global_step"] != checkpoint["global_step"]:
+        raise UserError(f"cannot resume from {path}: not a {this_file} checkpoint with its resume state")
+    saved, given, defaults = checkpoint["args"], vars(args), vars(Args())  # a flag left at its default: the run's
+    changed = {k for k in defaults if k != "resume" and given[k] not in (saved.get(k, defaults[k]), defaults[k])}
+    unsafe = sorted(changed - {"total_timesteps", "checkpoint_interval", "device", "track", "wandb_project_name",
+                               "wandb_entity"})
+    if unsafe:
+        raise UserError(f"--resume {path}: the run has " + ", ".join(f"--{k.replace('_', '-')} {saved.get(k)}" for k in
+                        unsafe) + "; a resumed run keeps its own (changing them needs a new run)")
+    for k in sorted(changed):
+        print(f"resume: --{k.replace('_', '-')} {saved.get(k)} -> {given[k]}", flush=True)
+    args = Args(**{k: saved.get(k, v) for k, v in defaults.items()} | {k: given[k] for k in changed | {"resume"}})
+    check_args(args)
+    return args, path, checkpoint, state
 
 
 def check_finite(losses, global_step):
@@ -310,9 +356,10 @@ def check_finite(losses, global_step):
         raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
 
 
-def steps_per_second(step, args, start_time):
-    """Of the current phase: the warm-up, or training (from --learning-starts on, the phase that SPS reports)."""
-    return (step - (args.learning_starts if step > args.learning_starts else 0)) / max(time.time() - start_time, 1e-9)
+def steps_per_second(step, first_step, start_time):
+    """Of the current phase, from first_step: the warm-up, training (from --learning-starts on, the phase that SPS
+    reports) or a resumed run."""
+    return (step - first_step) / max(time.time() - start_time, 1e-9)
 
 
 def progress(step, args, sps, recent_returns):
@@ -326,11 +373,17 @@ def progress(step, args, sps, recent_returns):
 
 def main(args: Args):
     check_args(args)
+    checkpoint, state = None, None
+    if args.resume:  # the same run folder, TensorBoard log and checkpoint
+        args, checkpoint_path, checkpoint, state = load_resume(args)
+        run_dir = os.path.dirname(checkpoint_path)
+        run_name = os.path.basename(run_dir)
+    else:
+        run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+        run_dir = os.path.join("runs", run_name)
+        checkpoint_path = os.path.join(run_dir, f"{args.exp_name}.pt")
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
     env = make_env(args.env_id, args.seed)
-    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
-    run_dir = os.path.join("runs", run_name)
-    checkpoint_path = os.path.join(run_dir, f"{args.exp_name}.pt")
     if args.track:
         try:
             import wandb
@@ -338,7 +391,7 @@ def main(args: Args):
             raise UserError("--track needs wandb: pip install wandb") from None
         wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
                    config=vars(args), name=run_name, save_code=True)
-    writer = SummaryWriter(run_dir)
+    writer = SummaryWriter(run_dir, purge_step=state and state["global_step"])  # resumed: drop what came after
     table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
     writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
 
@@ -377,11 +430,31 @@ def main(args: Args):
     recent_returns = deque(maxlen=10)
     episode_actions = []  # the policy's actions before exploration noise, env units: charts/action_oscillation
     start_time = last_print = time.time()
-    global_step, n_updates = 0, 0  # n_updates: critic updates so far (for --pave-every)
+    global_step = start_step = n_updates = 0  # n_updates: critic updates so far (for --pave-every)
     latest = {}  # the latest value of each loss, logged every 100 steps
-    obs, _ = env.reset(seed=args.seed)
+    env_state = None  # the env's generator before its latest reset: --resume starts that episode from its beginning
+    if state:
+        for name, module in nets.items():
+            module.load_state_dict(checkpoint[name])
+        with torch.no_grad():
+            log_alpha.copy_(checkpoint["log_alpha"])
+        rb.load_state_dict(state["buffer"])
+        random.setstate(state["python"])
+        rng.bit_generator.state, env_state, latest = state["numpy"], state["env"], state["latest"]
+        torch.set_rng_state(state["torch"])
+        global_step = start_step = state["global_step"]
+        n_updates = state["n_updates"]
+        print(f"resumed at step {global_step:,} from {checkpoint_path}", flush=True)
+
+    def resume_state():
+        return {"buffer": rb.state_dict(), "python": random.getstate(), "numpy": rng.bit_generator.state,
+                "torch": torch.get_rng_state(), "env": env_state, "latest": latest, "n_updates": n_updates}
+
+    if env_state:
+        env.unwrapped.np_random.bit_generator.state = env_state
+    obs, _ = env.reset(seed=None if env_state else args.seed)
     try:
-        for global_step in range(args.total_timesteps):
+        for global_step in range(start_step, args.total_timesteps):
             # ALGO LOGIC: put action logic here
             if global_step < args.learning_starts:
                 action = rng.uniform(-1.0, 1.0, act_dim)
@@ -403,12 +476,13 @@ def main(args: Args):
                     writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
                                       global_step)
                 episode_actions = []
+                env_state = env.unwrapped.np_random.bit_generator.state
                 obs, _ = env.reset()
 
             # ALGO LOGIC: training.
             if global_step >= args.learning_starts:
                 if global_step == args.learning_starts:
-                    start_time = time.time()  # SPS counts the training phase only
+                    start_time, start_step = time.time(), global_step  # SPS counts the training phase only
                     print(f"step {global_step:,}: warm-up done, training starts", flush=True)
                 for _ in range(args.gradient_steps if (global_step + 1) % args.train_frequency == 0 else 0):
                     data = rb.sample(args.batch_size)
@@ -434,15 +508,16 @@ def main(args: Args):
             if latest and global_step % 100 == 0:
                 for name, value in latest.items():
                     writer.add_scalar(f"losses/{name}", value.item(), global_step)
-                writer.add_scalar("charts/SPS", int(steps_per_second(global_step + 1, args, start_time)), global_step)
+                sps = steps_per_second(global_step + 1, start_step, start_time)
+                writer.add_scalar("charts/SPS", int(sps), global_step)
             if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
-                save_checkpoint(checkpoint_path, args, env, global_step + 1, nets, log_alpha)
+                save_checkpoint(checkpoint_path, args, env, global_step + 1, nets, log_alpha, resume_state())
             if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
                 last_print = time.time()
-                sps = steps_per_second(global_step + 1, args, start_time)
+                sps = steps_per_second(global_step + 1, start_step, start_time)
                 print(progress(global_step + 1, args, sps, recent_returns), flush=True)
     except KeyboardInterrupt:
-        save_checkpoint(checkpoint_path, args, env, global_step, nets, log_alpha)
+        save_checkpoint(checkpoint_path, args, env, global_step, nets, log_alpha, resume_state())
         print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
         raise SystemExit(130)
     except NonFiniteLoss as e:
@@ -453,7 +528,7 @@ def main(args: Args):
     finally:
         env.close()
         writer.close()
-    save_checkpoint(checkpoint_path, args, env, args.total_timesteps, nets, log_alpha)
+    save_checkpoint(checkpoint_path, args, env, args.total_timesteps, nets, log_alpha, resume_state())
     print(f"done; checkpoint saved to {checkpoint_path}", flush=True)
     return run_dir
 

@@ -1,0 +1,41 @@
+# --resume: a run stopped at an episode boundary and resumed logs exactly what the uninterrupted run logs.
+import importlib
+import os
+
+import pytest
+
+from conftest import read_scalars
+
+RUN = dict(env_id="Pendulum-v1", learning_starts=100, batch_size=16, hidden_sizes=(16, 16), seed=1,
+           checkpoint_interval=0)  # fmt: skip
+ALGOS = ["td3_pave", "td3_pave_fast", "td3_caps", "td3_grad", "td3_asap", "sac_pave", "sac_caps", "sac_grad", "sac_asap"]
+EXTRA = {"td3_pave": dict(lambda1=2.0, lambda2=0.005, lambda3=2.0), "sac_pave": dict(gradient_steps=25, autotune=True)}
+
+
+def train(module, cwd, monkeypatch, **args):
+    monkeypatch.chdir(cwd)
+    return os.path.join(cwd, module.main(module.Args(**args)))
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_resume_at_an_episode_boundary_is_bit_identical(algo, tmp_path, monkeypatch):
+    module = importlib.import_module(algo)
+    flags = RUN | EXTRA.get(algo, {})
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    whole = train(module, tmp_path / "a", monkeypatch, total_timesteps=400, **flags)
+    first = train(module, tmp_path / "b", monkeypatch, total_timesteps=200, **flags)  # Pendulum: 200-step episodes
+    resumed = train(module, tmp_path / "b", monkeypatch, resume=first, total_timesteps=400)  # the run's own flags
+    assert resumed == first
+    want, got = read_scalars(whole), read_scalars(resumed)
+    want.pop("charts/SPS"), got.pop("charts/SPS")
+    assert want == got and [step for step, _ in got["losses/qf_loss"]][-2:] == [200, 300]  # trained after it
+
+
+def test_resume_refuses_other_flags_and_missing_state(tmp_path, monkeypatch):
+    module = importlib.import_module("td3_pave")
+    run = train(module, tmp_path, monkeypatch, total_timesteps=300, **RUN)
+    with pytest.raises(module.UserError, match="the run has --env-id Pendulum-v1, --hidden-sizes"):
+        train(module, tmp_path, monkeypatch, resume=run, env_id="Hopper-v5", hidden_sizes=(32,))
+    os.remove(os.path.join(run, "td3_pave.resume.pt"))
+    with pytest.raises(module.UserError, match="cannot resume from"):
+        train(module, tmp_path, monkeypatch, resume=run)
