@@ -98,36 +98,47 @@ def last_sps(run_dir):
     return events.Scalars("charts/SPS")[-1].value if "charts/SPS" in events.Tags()["scalars"] else None
 
 
-def train(job, work):
-    """Train with the algorithm file in a child process (its own log), unless an earlier attempt finished."""
+def train(job, work, owner=None):
+    """Train with the algorithm file in a child process (its own log), unless an earlier attempt finished; an
+    attempt that was interrupted (its checkpoint and resume state are there) is continued with --resume."""
     done = os.path.join(work, "train.json")
     if os.path.exists(done):
         with open(done) as f:
             return json.load(f)
     runs = os.path.join(work, "runs")
+    started = sorted(glob.glob(os.path.join(runs, "*", f"{job['method']}.resume.pt")))
     before = set(glob.glob(os.path.join(runs, "*")))
     env = {**os.environ, "OMP_NUM_THREADS": str(job["threads"]), "MKL_NUM_THREADS": str(job["threads"])}
-    command = [sys.executable, os.path.join(job["repo"], job["file"]), *job["flags"]]
-    start = time.time()
+    command = [sys.executable, os.path.join(job["repo"], job["file"])]
+    command += ["--resume", os.path.dirname(started[-1])] if started else job["flags"]
+    seconds_file, start = os.path.join(work, "train_seconds.txt"), time.time()
     with open(os.path.join(work, "train.log"), "a") as log:
         log.write(f"$ {shlex.join(command)}\n")
         log.flush()
         child = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if owner is not None:
+            owner.child = child  # for StudyRun.checkpoint on preemption
         try:
             rc = child.wait()
-        except BaseException:  # cancelled or interrupted: the child saves its checkpoint on SIGINT
-            child.send_signal(signal.SIGINT)
+        except BaseException:  # cancelled, interrupted or requeued: the child saves its checkpoint and resume state
+            if not (owner and owner.stopping):  # StudyRun.checkpoint has signalled it already
+                child.send_signal(signal.SIGINT)
             child.wait()
             raise
+        finally:  # the training time of every attempt
+            earlier = float(open(seconds_file).read()) if os.path.exists(seconds_file) else 0.0
+            with open(seconds_file, "w") as f:
+                f.write(f"{earlier + time.time() - start:.1f}")
     if rc != 0:
         with open(os.path.join(work, "train.log")) as f:
             tail = "".join(f.readlines()[-15:])
         raise RuntimeError(f"training exited with code {rc}; the end of {work}/train.log:\n{tail}")
-    (run_dir,) = set(glob.glob(os.path.join(runs, "*"))) - before
+    (run_dir,) = [os.path.dirname(started[-1])] if started else set(glob.glob(os.path.join(runs, "*"))) - before
     info = {
         "checkpoint": os.path.join(run_dir, f"{job['method']}.pt"),
         "command": [os.path.basename(sys.executable), job["file"], *job["flags"]],
-        "train_seconds": time.time() - start,
+        "train_seconds": float(open(seconds_file).read()),
+        "attempts": sum(line.startswith("$ ") for line in open(os.path.join(work, "train.log"))),
         "sps": last_sps(run_dir),
     }
     write_json(done, info)
@@ -145,13 +156,33 @@ def wait_for_reference(study, reference, poll=5.0):
         return json.load(f)["checkpoint"]
 
 
-def run_one(job: dict) -> str:
+class StudyRun:
+    """One run as a submitit job that survives preemption: when Slurm (or a local `job._interrupt()`) signals the
+    job, the training saves its checkpoint and resume state, and submitit requeues the job, which resumes it."""
+
+    child, stopping = None, False
+
+    def __call__(self, job: dict) -> str:
+        return run_one(job, self)
+
+    def checkpoint(self, job: dict):
+        """Runs in the signal handler, while train() waits for the child: signal it, and train() waits for its save
+        when the requeue's exit unwinds (waiting here would deadlock on the child's wait lock)."""
+        import submitit
+
+        if self.child is not None and self.child.poll() is None:
+            self.stopping = True
+            self.child.send_signal(signal.SIGTERM)  # the algorithm file saves like on Ctrl-C
+        return submitit.helpers.DelayedSubmission(StudyRun(), job)
+
+
+def run_one(job: dict, owner=None) -> str:
     """One (method, env, seed) of a study: train, evaluate its checkpoint, write the record. Returns its path."""
     work, record = run_paths(job["study"], job["env_id"], job["method"], job["seed"])
     os.makedirs(work, exist_ok=True)
     failed = os.path.join(work, "failed.txt")
     try:
-        trained = train(job, work)
+        trained = train(job, work, owner)
         reference = None
         if job["obs_noise"] and job["reference"]:
             reference = wait_for_reference(job["study"], job["reference"])
@@ -187,6 +218,7 @@ def run_one(job: dict) -> str:
                 "total_timesteps": ckpt["args"]["total_timesteps"],
                 "global_step": ckpt["global_step"],
                 "train_seconds": round(trained["train_seconds"], 1),
+                "attempts": trained.get("attempts", 1),
                 "sps": trained["sps"],
                 "threads": job["threads"],
                 "host": socket.gethostname(),
@@ -199,7 +231,7 @@ def run_one(job: dict) -> str:
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
             },
         )
-    except BaseException:
+    except Exception:  # a failure (not a cancel, an interrupt or a requeue)
         import traceback
 
         with open(failed, "w") as f:
@@ -357,14 +389,14 @@ def run(args: Run):
     workers = args.workers or max(1, (os.cpu_count() or 1) // args.threads)
     pending, running, failures = list(todo), {}, 0
     if args.executor == "slurm":  # one job array; Slurm's own queue bounds it
-        running = dict(zip(map(name, todo), executor.map_array(run_one, todo)))
+        running = dict(zip(map(name, todo), executor.map_array(StudyRun(), todo)))
         print(f"submitted Slurm job array {next(iter(running.values())).job_id.split('_')[0]} ({len(todo)} tasks)")
         pending = []
     try:
         while pending or running:
             while pending and len(running) < workers:  # submitit's local executor has no queue: ours bounds it
                 job = pending.pop(0)
-                running[name(job)] = executor.submit(run_one, job)
+                running[name(job)] = executor.submit(StudyRun(), job)
             for key, job in list(running.items()):
                 if job.done():
                     del running[key]

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -196,3 +197,30 @@ def test_slurm_study_end_to_end(tmp_path):
     check_tiny_study(root, methods)
     logs = os.listdir(os.path.join(root, "jobs"))
     assert any("_" in name for name in logs)  # array job ids: <array>_<index>
+
+
+def test_a_preempted_job_is_requeued_and_resumes_its_training(tmp_path):
+    """submitit's checkpointing, through the local executor: the signal a cluster sends before preemption makes the
+    training save, the job is requeued, and its second attempt continues the run with --resume."""
+    import time
+
+    root = str(tmp_path / "preempt")
+    args = study.Run(study=root, methods=("td3",), seeds=(1,), total_timesteps=3000, episodes=1,
+                     flags=("learning_starts=100", "batch_size=16", "hidden_sizes=16 16"))  # fmt: skip
+    (spec,) = study.plan(args)
+    job = study.make_executor(args).submit(study.StudyRun(), spec)
+    log = os.path.join(root, "work", "Pendulum-v1", "td3", "seed1", "train.log")
+    deadline = time.time() + 120
+    while not (os.path.exists(log) and "training starts" in open(log).read()) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    # the signal Slurm sends before a preemption or the time limit, to the job's task (the local executor's
+    # controller, job._process, forwards only SIGTERM)
+    (task,) = subprocess.run(["pgrep", "-P", str(job._process.pid)], capture_output=True, text=True).stdout.split()
+    os.kill(int(task), signal.SIGUSR2)
+    record = job.result()
+    text = open(log).read()
+    assert text.count("$ ") == 2 and "--resume" in text.split("$ ")[2] and "resumed at step" in text, text[-2000:]
+    with open(record) as f:
+        r = json.load(f)
+    assert r["global_step"] == 3000 and r["attempts"] == 2
