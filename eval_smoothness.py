@@ -136,7 +136,8 @@ def find_checkpoints(paths):
         if os.path.isfile(path):
             found.append(path)
         elif os.path.isdir(path):
-            inside = sorted(glob.glob(os.path.join(path, "**", "*.pt"), recursive=True))
+            inside = sorted(p for p in glob.glob(os.path.join(path, "**", "*.pt"), recursive=True)
+                            if not p.endswith(".resume.pt"))  # --resume's replay buffer and random states
             if not inside:
                 raise UserError(f"no checkpoint (.pt) under {path}")
             found += inside
