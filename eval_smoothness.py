@@ -60,6 +60,11 @@ class Args:
     """write PNG plots (action traces, amplitude spectra, return and sm against noise)"""
     caps_normalization: bool = False
     """also report sm in the CAPS normalization (Mysore et al.): sm_caps = sm * 4 / (T - 2) for even T"""
+    video: bool = False
+    """write an MP4 of the first episode per group, and per env with two or more groups a side-by-side one with
+    each group's action trace under its frames (MuJoCo renders headless through EGL, MUJOCO_GL=egl)"""
+    video_size: int = 240
+    """frame width and height of MuJoCo videos (software EGL takes about 0.3 s a frame at 240 here)"""
     out_dir: str = "eval"
     """where the CSV, JSON and PNG files go"""
 
@@ -232,8 +237,13 @@ def mean_std(values):
 
 
 def group_labels(ckpts):
-    """'algorithm' where one setting of it is given, else 'algorithm (the settings that differ)'."""
-    settings = {path: {k: v for k, v in c["args"].items() if k not in RUN_ARGS} for path, c in ckpts.items()}
+    """'algorithm' where one setting of it is given, else 'algorithm (the settings that differ)'; a snapshot taken
+    during training (or an interrupted run) is its own group, by its step."""
+    settings = {
+        path: {k: v for k, v in c["args"].items() if k not in RUN_ARGS}
+        | ({"step": c["global_step"]} if c["global_step"] < c["args"]["total_timesteps"] else {})
+        for path, c in ckpts.items()
+    }
     labels = {}
     for path, c in ckpts.items():
         algo = os.path.splitext(c["algorithm"])[0]
@@ -445,6 +455,22 @@ def plot(results, summary, levels, args):
         fig.tight_layout()
         fig.savefig(os.path.join(args.out_dir, "noise.png"), dpi=100)
         plt.close(fig)
+    runs = {}  # a run's snapshots (--snapshot-fractions) and its final checkpoint, in step order
+    for row in results:
+        runs.setdefault(os.path.dirname(row["path"]), []).append(row)
+    runs = {run: sorted(rows, key=lambda r: r["global_step"]) for run, rows in runs.items() if len(rows) > 1}
+    if runs:
+        fig, (ax_re, ax_sm) = plt.subplots(1, 2, figsize=(11, 4))
+        for run, rows in runs.items():
+            steps = [r["global_step"] for r in rows]
+            ax_re.plot(steps, [np.mean(r["levels"][0.0]["returns"]) for r in rows], marker="o", label=os.path.basename(run))
+            ax_sm.plot(steps, [np.mean(r["levels"][0.0]["sm"]) for r in rows], marker="o")
+        ax_re.set(xlabel="training step", ylabel="return")
+        ax_sm.set(xlabel="training step", ylabel="sm (lower is smoother)")
+        ax_re.legend(fontsize=6)
+        fig.tight_layout()
+        fig.savefig(os.path.join(args.out_dir, "training_steps.png"), dpi=100)
+        plt.close(fig)
 
 
 def plot_field(results, args):
@@ -506,6 +532,94 @@ def plot_field(results, args):
     }
 
 
+def render_episode(path, seed, size):
+    """Frames and env-unit actions of the deterministic episode that evaluation episode 0 of `path` ran."""
+    import gymnasium as gym
+
+    ckpt, module, actor, _ = load_policy(path)
+    kwargs = {"continuous": True} if ckpt["env_id"].startswith("LunarLander") else {}
+    env = gym.make(ckpt["env_id"], render_mode="rgb_array", **kwargs)
+    if "mujoco" in type(env.unwrapped).__module__:  # a modest size: software rendering is slow
+        env.close()
+        env = gym.make(ckpt["env_id"], render_mode="rgb_array", width=size, height=size, **kwargs)
+    obs, _ = env.reset(seed=seed)
+    frames, actions, done = [env.render()], [], False
+    while not done:
+        with torch.no_grad():
+            action = to_env_units(actor(torch.as_tensor(obs, dtype=torch.float32)[None])[0].numpy().astype(np.float64),
+                                  env.action_space)  # fmt: skip
+        obs, _, terminated, truncated, _ = env.step(action)
+        frames.append(env.render())
+        actions.append(action)
+        done = terminated or truncated
+    env.close()
+    return np.array(frames), np.array(actions)
+
+
+def trace_strip(actions, width, label):
+    """The episode's action trace as an image strip (width x 90 pixels) under a group's frames."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(width / 100, 0.9), dpi=100)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 0.78))
+    ax.plot(actions, lw=0.7)
+    ax.set_xlim(0, len(actions))
+    ax.axis("off")
+    fig.text(0.01, 0.82, label[:60], fontsize=6)
+    fig.canvas.draw()
+    strip = np.asarray(fig.canvas.buffer_rgba())[..., :3][:, :width]
+    plt.close(fig)
+    return np.pad(strip, ((0, 0), (0, width - strip.shape[1]), (0, 0)), constant_values=255)
+
+
+def write_videos(results, args):
+    """--video: per group its first episode; per env with two or more groups, all side by side over their traces."""
+    import imageio.v2 as imageio
+
+    os.environ.setdefault("MUJOCO_GL", "egl")  # headless MuJoCo; read when the first renderer is made
+    os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame (classic control) without a screen
+    folder = os.path.join(args.out_dir, "videos")
+    os.makedirs(folder, exist_ok=True)
+    first = {}  # one checkpoint per group, the first one
+    for row in results:
+        first.setdefault(row["group"], row)
+    rendered = {}
+    for label, row in first.items():
+        try:
+            frames, actions = render_episode(row["path"], args.seed, args.video_size)
+        except Exception as e:  # no EGL, no display, no pygame: the evaluation itself is done
+            print(f"video: cannot render {row['env_id']} here: {str(e).strip().splitlines()[0][:200]}", flush=True)
+            return []
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+        path = os.path.join(folder, f"{name}.mp4")
+        imageio.mimwrite(path, list(frames), fps=30, macro_block_size=1)
+        rendered.setdefault(row["env_id"], []).append((label, frames, actions))
+        print(f"video: {path} ({len(frames)} frames)", flush=True)
+    written = [os.path.join(folder, f) for f in os.listdir(folder)]
+    for env_id, groups in rendered.items():
+        if len(groups) < 2:
+            continue
+        length, height = max(len(f) for _, f, _ in groups), max(f.shape[1] for _, f, _ in groups)
+        columns = []
+        for label, frames, actions in groups:
+            frames = np.concatenate([frames, np.repeat(frames[-1:], length - len(frames), 0)])  # ended early: hold
+            frames = np.pad(frames, ((0, 0), (0, height - frames.shape[1]), (0, 0), (0, 0)))
+            strip = trace_strip(actions, frames.shape[2], label)
+            column = np.concatenate([frames, np.repeat(strip[None], length, 0)], axis=1)
+            cursor = (np.arange(length) * (frames.shape[2] - 1) // max(length - 1, 1)).clip(0, frames.shape[2] - 1)
+            column[np.arange(length), height:, cursor] = (255, 0, 0)  # where the episode is, on the trace
+            columns.append(column)
+        path = os.path.join(folder, f"{env_id}_side_by_side.mp4")
+        imageio.mimwrite(path, list(np.concatenate(columns, axis=2)), fps=30, macro_block_size=1)
+        written.append(path)
+        print(f"video: {path} ({len(groups)} groups side by side)", flush=True)
+    return written
+
+
 def main(args: Args):
     results, levels, sigma_base = evaluate(args)
     summary = summarize(results, levels, args)
@@ -519,6 +633,8 @@ def main(args: Args):
             f"Q-gradient field: state dim {field['state_dim']}, action dim {field['action_dim']}; mean ||H_sa||_2 "
             + ", ".join(f"{k} {v:.3g}" for k, v in field["mean_norm"].items())
         )
+    if args.video:
+        write_videos(results, args)
     print(f"wrote {args.out_dir}/eval.csv, eval.json" + (" and plots" if args.plots or args.plot_field else ""))
     return summary
 

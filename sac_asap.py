@@ -42,6 +42,9 @@ class Args:
     """the entity (team) of the wandb project"""
     checkpoint_interval: int = 100_000
     """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+    snapshot_fractions: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8)
+    """also keep <exp_name>_step<N>.pt at these fractions of --total-timesteps (0: the initial networks), as the
+    authors, for analyses during training; eval_smoothness.py plots a run's snapshots against the step"""
     resume: Optional[str] = None
     """continue a run (its folder or checkpoint) with its replay buffer and random states; its own flags are kept,
     only --total-timesteps, --checkpoint-interval, --device and the tracking flags may change"""
@@ -109,6 +112,8 @@ def check_args(args: Args):
         raise UserError("--train-frequency, --gradient-steps and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 < args.asap_tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau, --asap-tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if not all(0 <= f < 1 for f in args.snapshot_fractions):
+        raise UserError(f"every --snapshot-fractions entry must be in [0, 1), got {args.snapshot_fractions}")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda was asked for, but torch sees no CUDA device")
     if args.autotune and args.alpha == 0:
@@ -309,7 +314,7 @@ def soft_update(target, source, tau):
         target_param.lerp_(param, tau)
 
 
-def save_checkpoint(path, args, env, global_step, nets, log_alpha, resume_state):
+def save_checkpoint(path, args, env, global_step, nets, log_alpha, resume_state=None):
     """The checkpoint, and beside it <exp_name>.resume.pt (replay buffer, random states) for --resume. Each atomic
     (temp file + rename), the resume state first, so a crash mid-write never destroys the previous pair."""
     def box(space):
@@ -319,8 +324,8 @@ def save_checkpoint(path, args, env, global_step, nets, log_alpha, resume_state)
                   "observation_space": box(env.observation_space), "action_space": box(env.action_space),
                   "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()},
                   "log_alpha": log_alpha.detach()}
-    for data, target in ((resume_state | {"global_step": global_step}, path[: -len(".pt")] + ".resume.pt"),
-                         (checkpoint, path)):
+    resume = [(resume_state | {"global_step": global_step}, path[: -len(".pt")] + ".resume.pt")] if resume_state else []
+    for data, target in resume + [(checkpoint, path)]:
         torch.save(data, target + ".tmp")
         os.replace(target + ".tmp", target)
 
@@ -329,7 +334,7 @@ def load_resume(args: Args):
     """--resume: the run's flags (with the changes that are safe), its checkpoint path, checkpoint and resume state."""
     path = args.resume
     if os.path.isdir(path):
-        found = [f for f in os.listdir(path) if f.endswith(".pt") and not f.endswith(".resume.pt")]
+        found = [f[: -len(".resume.pt")] + ".pt" for f in os.listdir(path) if f.endswith(".resume.pt")]
         path = os.path.join(path, found[0]) if len(found) == 1 else f"{path}/<one checkpoint>"
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
@@ -459,8 +464,12 @@ def main(args: Args):
         env.unwrapped.np_random.bit_generator.state = env_state
     obs, _ = env.reset(seed=None if env_state else args.seed)
     prev_obs = obs  # s_{t-1} := s_t at an episode's first step
+    snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
     try:
         for global_step in range(start_step, args.total_timesteps):
+            if global_step in snapshots:  # the networks after global_step steps
+                save_checkpoint(os.path.join(run_dir, f"{args.exp_name}_step{global_step}.pt"), args, env, global_step,
+                                nets, log_alpha)
             # ALGO LOGIC: put action logic here
             if global_step < args.learning_starts:
                 action = rng.uniform(-1.0, 1.0, act_dim)

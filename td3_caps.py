@@ -39,6 +39,9 @@ class Args:
     """the entity (team) of the wandb project"""
     checkpoint_interval: int = 100_000
     """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+    snapshot_fractions: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8)
+    """also keep <exp_name>_step<N>.pt at these fractions of --total-timesteps (0: the initial networks), as the
+    authors, for analyses during training; eval_smoothness.py plots a run's snapshots against the step"""
     resume: Optional[str] = None
     """continue a run (its folder or checkpoint) with its replay buffer and random states; its own flags are kept,
     only --total-timesteps, --checkpoint-interval, --device and the tracking flags may change"""
@@ -103,6 +106,8 @@ def check_args(args: Args):
         raise UserError("--policy-frequency and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if not all(0 <= f < 1 for f in args.snapshot_fractions):
+        raise UserError(f"every --snapshot-fractions entry must be in [0, 1), got {args.snapshot_fractions}")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda was asked for, but torch sees no CUDA device")
 
@@ -254,7 +259,7 @@ def soft_update(target, source, tau):
         target_param.lerp_(param, tau)
 
 
-def save_checkpoint(path, args, env, global_step, nets, resume_state):
+def save_checkpoint(path, args, env, global_step, nets, resume_state=None):
     """The checkpoint, and beside it <exp_name>.resume.pt (replay buffer, random states) for --resume. Each atomic
     (temp file + rename), the resume state first, so a crash mid-write never destroys the previous pair."""
     def box(space):
@@ -263,8 +268,8 @@ def save_checkpoint(path, args, env, global_step, nets, resume_state):
     checkpoint = {"algorithm": os.path.basename(__file__), "args": vars(args), "env_id": args.env_id,
                   "observation_space": box(env.observation_space), "action_space": box(env.action_space),
                   "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()}}
-    for data, target in ((resume_state | {"global_step": global_step}, path[: -len(".pt")] + ".resume.pt"),
-                         (checkpoint, path)):
+    resume = [(resume_state | {"global_step": global_step}, path[: -len(".pt")] + ".resume.pt")] if resume_state else []
+    for data, target in resume + [(checkpoint, path)]:
         torch.save(data, target + ".tmp")
         os.replace(target + ".tmp", target)
 
@@ -273,7 +278,7 @@ def load_resume(args: Args):
     """--resume: the run's flags (with the changes that are safe), its checkpoint path, checkpoint and resume state."""
     path = args.resume
     if os.path.isdir(path):
-        found = [f for f in os.listdir(path) if f.endswith(".pt") and not f.endswith(".resume.pt")]
+        found = [f[: -len(".resume.pt")] + ".pt" for f in os.listdir(path) if f.endswith(".resume.pt")]
         path = os.path.join(path, found[0]) if len(found) == 1 else f"{path}/<one checkpoint>"
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
@@ -393,8 +398,12 @@ def main(args: Args):
     if env_state:
         env.unwrapped.np_random.bit_generator.state = env_state
     obs, _ = env.reset(seed=None if env_state else args.seed)
+    snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
     try:
         for global_step in range(start_step, args.total_timesteps):
+            if global_step in snapshots:  # the networks after global_step steps
+                save_checkpoint(os.path.join(run_dir, f"{args.exp_name}_step{global_step}.pt"), args, env, global_step,
+                                nets)
             # ALGO LOGIC: put action logic here
             if global_step < args.learning_starts:
                 action = rng.uniform(-1.0, 1.0, act_dim)

@@ -37,6 +37,7 @@ TINY = ["--hidden-sizes", 32, 32, "--batch-size", 32]  # small networks: fast CL
 
 
 def train_in_process(module, cwd, monkeypatch, **overrides):
-    """module.main(...) in `cwd`, with tiny networks and no periodic checkpoint unless overridden."""
+    """module.main(...) in `cwd`, with tiny networks and no periodic checkpoint or snapshot unless overridden."""
     monkeypatch.chdir(cwd)
-    return module.main(module.Args(**{"batch_size": 8, "hidden_sizes": (8,), "checkpoint_interval": 0, **overrides}))
+    defaults = {"batch_size": 8, "hidden_sizes": (8,), "checkpoint_interval": 0, "snapshot_fractions": ()}
+    return module.main(module.Args(**{**defaults, **overrides}))

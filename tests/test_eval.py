@@ -250,3 +250,44 @@ def test_summary_pools_episodes_and_averages_seeds():
     assert returns["across_seeds"] == {"mean": 4.0, "std": 2.0}  # per-checkpoint means 2 and 6
     assert summary["g"]["levels"]["0.0"]["sm"]["across_seeds"] == {"mean": 0.75, "std": 0.25}
     assert summary["h"]["checkpoints"] == ["c"] and "sm_caps" not in summary["h"]["levels"]["0.0"]
+
+
+def test_snapshots_are_kept_and_evaluated_step_by_step(tmp_path, monkeypatch):
+    """--snapshot-fractions keeps <exp_name>_step<N>.pt (step 0: the initial networks); the evaluation gives each
+    snapshot its own group and plots the run's return and sm against the training step."""
+    module = importlib.import_module("td3_pave")
+    run = train_in_process(module, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=250,
+                           learning_starts=100, snapshot_fractions=(0.0, 0.4, 0.8))  # fmt: skip
+    files = sorted(f for f in os.listdir(run) if f.endswith(".pt"))
+    assert files == ["td3_pave.pt", "td3_pave.resume.pt", "td3_pave_step0.pt", "td3_pave_step100.pt",
+                     "td3_pave_step200.pt"]  # fmt: skip
+    step0 = torch.load(os.path.join(run, "td3_pave_step0.pt"), weights_only=True)
+    torch.manual_seed(1)  # the run's seed: its first network is the actor
+    fresh = module.Actor(3, 1, (8,), "silu").state_dict()
+    assert step0["global_step"] == 0 and all(torch.equal(fresh[k], step0["actor"][k]) for k in fresh)
+    summary = ev.main(ev.Args(paths=(run,), episodes=1, out_dir=str(tmp_path / "eval")))
+    assert set(summary) == {"td3_pave", "td3_pave (step=0)", "td3_pave (step=100)", "td3_pave (step=200)"}
+    assert (tmp_path / "eval" / "training_steps.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_video_of_each_group_and_side_by_side(tmp_path, monkeypatch, capsys):
+    """--video: an MP4 of the first evaluation episode per group (Pendulum through pygame, Walker2d through MuJoCo's
+    EGL), and the two Pendulum groups side by side over their action traces."""
+    import imageio.v2 as imageio
+
+    for name, env_id in (("td3_pave", "Pendulum-v1"), ("td3_caps", "Pendulum-v1"), ("td3_grad", "Walker2d-v5")):
+        train_in_process(importlib.import_module(name), tmp_path, monkeypatch, env_id=env_id, total_timesteps=120,
+                         learning_starts=100)  # fmt: skip
+    out = tmp_path / "eval"
+    ev.main(ev.Args(paths=(str(tmp_path / "runs"),), episodes=1, plots=False, video=True, video_size=64, out_dir=str(out)))
+    printed = capsys.readouterr().out
+    if "video: cannot render" in printed:
+        pytest.skip(printed.split("video: cannot render")[1].splitlines()[0].strip())
+    videos = {p.name: imageio.get_reader(p) for p in (out / "videos").iterdir()}
+    assert set(videos) == {"td3_pave.mp4", "td3_caps.mp4", "td3_grad.mp4", "Pendulum-v1_side_by_side.mp4"}
+    pendulum = videos["td3_pave.mp4"]
+    assert pendulum.count_frames() == 201 and pendulum.get_data(0).shape == (500, 500, 3)  # reset + 200 steps
+    assert videos["td3_grad.mp4"].get_data(0).shape == (64, 64, 3) and videos["td3_grad.mp4"].count_frames() >= 2
+    side = videos["Pendulum-v1_side_by_side.mp4"]
+    assert side.count_frames() == 201 and side.get_data(0).shape == (590, 1000, 3)  # 500 + the 90-pixel traces
+    assert np.std(side.get_data(100)[:500].astype(float)) > 1  # the frames are drawn, not blank
