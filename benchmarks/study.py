@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Literal, Optional
 
 import numpy as np
@@ -294,7 +294,9 @@ class Run:
 
 def plan(args: Run):
     """The study's runs, each a job for run_one."""
-    unknown = [m for m in args.methods if m not in SETTINGS["method"]] + [e for e in args.envs if e not in SETTINGS["env"]]
+    unknown = [m for m in args.methods if m not in SETTINGS["method"]] + [
+        e for e in args.envs if e not in SETTINGS["env"]
+    ]
     if unknown:
         raise UserError(
             f"not in paper_settings.toml: {', '.join(unknown)}; methods: {', '.join(SETTINGS['method'])}; "
@@ -330,7 +332,9 @@ def plan(args: Run):
                     }
                 )
     # the noise references first, then seed by seed: a study stopped half-way has every method at its first seeds
-    return sorted(jobs, key=lambda j: (j["reference"] != (j["env_id"], j["method"], j["seed"]), args.seeds.index(j["seed"])))
+    return sorted(
+        jobs, key=lambda j: (j["reference"] != (j["env_id"], j["method"], j["seed"]), args.seeds.index(j["seed"]))
+    )
 
 
 def save_plan(args: Run, jobs):
@@ -379,7 +383,9 @@ def run(args: Run):
     os.makedirs(args.study, exist_ok=True)
     if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
         with open(os.path.join(args.study, ".gitignore"), "w") as f:
-            f.write("# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n")
+            f.write(
+                "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
+            )
     save_plan(args, jobs)
     todo = [j for j in jobs if not os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
     print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do ({args.executor})")
@@ -503,7 +509,9 @@ def iqm_interval(x, resamples, seed=0):
         return float("nan"), float("nan")
     if np.all(x == x[0]):
         return float(x[0]), float(x[0])
-    ci = bootstrap((x,), iqm, n_resamples=resamples, method="percentile", vectorized=True, rng=np.random.default_rng(seed))
+    ci = bootstrap(
+        (x,), iqm, n_resamples=resamples, method="percentile", vectorized=True, rng=np.random.default_rng(seed)
+    )
     return float(ci.confidence_interval.low), float(ci.confidence_interval.high)
 
 
@@ -589,22 +597,32 @@ def report(args: Report):
         for level in sorted({k[2] for k in keys if k[0] == env_id}):
             title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
             lines += ["", f"## {env_id}, {title}", ""]
-            lines.append("| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] | sm IQM [95% CI] | P(sm < base) [95% CI] |")
+            lines.append(
+                "| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] "
+                "| sm IQM [95% CI] | P(sm < base) [95% CI] |"
+            )
             lines.append("|---|---|---|---|---|---|---|---|---|")
             for key in (k for k in keys if k[0] == env_id and k[2] == level):
                 c, p = table[key], (paper.get(key[1]) if level == 0 else None)
                 lines.append(
-                    f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | {fmt(c['sm_mean'])} "
-                    f"({fmt(c['sm_std'])}) | {f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
+                    f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
+                    f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "
+                    f"{f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
                     f"{fmt(c['re_iqm'], R)} [{fmt(c['re_lo'], R)}, {fmt(c['re_hi'], R)}] | {fmt(c['sm_iqm'])} "
                     f"[{fmt(c['sm_lo'])}, {fmt(c['sm_hi'])}] | "
-                    + (f"{c['p_improve']:.2f} [{c['p_lo']:.2f}, {c['p_hi']:.2f}]" if "p_improve" in c else "base")
+                    + (
+                        f"{c['p_improve']:.2f} [{fmt(c['p_lo'], '.2f')}, {fmt(c['p_hi'], '.2f')}]"
+                        if "p_improve" in c
+                        else "base"
+                    )
                     + " |"
                 )
         lines += ["", f"Per seed, {env_id} (no noise): sm, return", ""]
         for key in (k for k in keys if k[0] == env_id and k[2] == 0):
             c = table[key]
-            cells = ", ".join(f"seed {s}: {sm:.3g}, {re:.1f}" for s, sm, re in sorted(zip(c["seeds"], c["sm"], c["re"])))
+            cells = ", ".join(
+                f"seed {s}: {sm:.3g}, {re:.1f}" for s, sm, re in sorted(zip(c["seeds"], c["sm"], c["re"]))
+            )
             lines.append(f"- {key[1]}: {cells}")
     critic = [r for r in records if r.get("critic")]
     if critic:
@@ -618,7 +636,9 @@ def report(args: Report):
             values = groups[(env_id, method)]
             lines.append(
                 f"| {env_id} | {method} | "
-                + " | ".join(f"{fmt(np.mean([v[n] for v in values]))} ({fmt(np.std([v[n] for v in values]))})" for n in names)
+                + " | ".join(
+                    f"{fmt(np.mean([v[n] for v in values]))} ({fmt(np.std([v[n] for v in values]))})" for n in names
+                )
                 + " |"
             )
     timing = {}
@@ -638,7 +658,20 @@ def report(args: Report):
     with open(os.path.join(out, "report.csv"), "w", newline="") as f:
         columns = ["re_mean", "re_std", "re_iqm", "re_lo", "re_hi", "sm_mean", "sm_std", "sm_iqm", "sm_lo", "sm_hi"]
         writer = csv.writer(f)
-        writer.writerow(["env_id", "method", "obs_noise", "seeds", *columns, "p_improve", "p_lo", "p_hi", "per_seed_re", "per_seed_sm"])
+        writer.writerow(
+            [
+                "env_id",
+                "method",
+                "obs_noise",
+                "seeds",
+                *columns,
+                "p_improve",
+                "p_lo",
+                "p_hi",
+                "per_seed_re",
+                "per_seed_sm",
+            ]
+        )
         for key in keys:
             c = table[key]
             writer.writerow(
@@ -668,7 +701,11 @@ def plot(table, keys, out):
                 xerr=[[c["re_iqm"] - c["re_lo"]], [c["re_hi"] - c["re_iqm"]]] if np.isfinite(c["re_lo"]) else None,
                 yerr=[[c["sm_iqm"] - c["sm_lo"]], [c["sm_hi"] - c["sm_iqm"]]] if np.isfinite(c["sm_lo"]) else None,
             )  # fmt: skip
-        ax.set(xlabel="return (higher is better)", ylabel="sm (lower is smoother)", title=f"{env_id}: seeds and IQM [95% CI]")
+        ax.set(
+            xlabel="return (higher is better)",
+            ylabel="sm (lower is smoother)",
+            title=f"{env_id}: seeds and IQM [95% CI]",
+        )
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(os.path.join(out, f"{env_id}.png"), dpi=110)

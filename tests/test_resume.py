@@ -8,7 +8,17 @@ from conftest import read_scalars
 
 RUN = dict(env_id="Pendulum-v1", learning_starts=100, batch_size=16, hidden_sizes=(16, 16), seed=1,
            checkpoint_interval=0)  # fmt: skip
-ALGOS = ["td3_pave", "td3_pave_fast", "td3_caps", "td3_grad", "td3_asap", "sac_pave", "sac_caps", "sac_grad", "sac_asap"]
+ALGOS = [
+    "td3_pave",
+    "td3_pave_fast",
+    "td3_caps",
+    "td3_grad",
+    "td3_asap",
+    "sac_pave",
+    "sac_caps",
+    "sac_grad",
+    "sac_asap",
+]
 EXTRA = {"td3_pave": dict(lambda1=2.0, lambda2=0.005, lambda3=2.0), "sac_pave": dict(gradient_steps=25, autotune=True)}
 
 

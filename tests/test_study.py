@@ -61,9 +61,10 @@ def test_readme_commands_are_the_paper_settings():
         env_id = given["env_id"]
         file = file.replace("_fast", "")  # td3_pave_fast.py takes td3_pave.py's commands
         matches = [
-            method for method, m in study.SETTINGS["method"].items()
-            if m["file"] == file.replace("_fast", "") and module_args(file, study.to_cli(study.paper_flags(method, env_id))) == given
-        ]  # fmt: skip
+            method
+            for method, m in study.SETTINGS["method"].items()
+            if m["file"] == file and module_args(file, study.to_cli(study.paper_flags(method, env_id))) == given
+        ]
         assert matches, f"README: {file} {' '.join(flags)} is no method of paper_settings.toml"
     for method in ("td3_pave", "sac_pave", "td3_asap", "sac_asap"):  # the per-env methods are listed for every env
         file = study.SETTINGS["method"][method]["file"]
