@@ -443,34 +443,36 @@ def plot(results, summary, levels, args):
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_dir, "actions_and_spectra.png"), dpi=100)
     plt.close(fig)
-    if len(levels) > 1:
-        fig, (ax_re, ax_sm) = plt.subplots(1, 2, figsize=(11, 4))
-        for label, group in summary.items():
-            for ax, key in ((ax_re, "returns"), (ax_sm, "sm")):
-                stats = [group["levels"][str(s)][key]["across_seeds"] for s in levels]
-                ax.errorbar(levels, [s["mean"] for s in stats], [s["std"] for s in stats], marker="o", capsize=3, label=label)
-        ax_re.set(xlabel="observation noise sigma", ylabel="return")
-        ax_sm.set(xlabel="observation noise sigma", ylabel="sm (lower is smoother)")
-        ax_re.legend(fontsize=7)
+    def return_and_sm(xlabel, name, curves):
+        """Return (left) and sm (right) against x, one curve per (label, x, return stats, sm stats)."""
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for label, x, *stats in curves:
+            for ax, (mean, std) in zip(axes, stats):
+                ax.errorbar(x, mean, std, marker="o", capsize=3, label=label)
+        axes[0].set(xlabel=xlabel, ylabel="return")
+        axes[1].set(xlabel=xlabel, ylabel="sm (lower is smoother)")
+        axes[0].legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(os.path.join(args.out_dir, "noise.png"), dpi=100)
+        fig.savefig(os.path.join(args.out_dir, name), dpi=100)
         plt.close(fig)
+
+    if len(levels) > 1:
+        curves = []
+        for label, group in summary.items():
+            stats = [[group["levels"][str(s)][key]["across_seeds"] for s in levels] for key in ("returns", "sm")]
+            curves.append((label, levels, *[([s["mean"] for s in st], [s["std"] for s in st]) for st in stats]))
+        return_and_sm("observation noise sigma", "noise.png", curves)
     runs = {}  # a run's snapshots (--snapshot-fractions) and its final checkpoint, in step order
     for row in results:
         runs.setdefault(os.path.dirname(row["path"]), []).append(row)
-    runs = {run: sorted(rows, key=lambda r: r["global_step"]) for run, rows in runs.items() if len(rows) > 1}
-    if runs:
-        fig, (ax_re, ax_sm) = plt.subplots(1, 2, figsize=(11, 4))
-        for run, rows in runs.items():
-            steps = [r["global_step"] for r in rows]
-            ax_re.plot(steps, [np.mean(r["levels"][0.0]["returns"]) for r in rows], marker="o", label=os.path.basename(run))
-            ax_sm.plot(steps, [np.mean(r["levels"][0.0]["sm"]) for r in rows], marker="o")
-        ax_re.set(xlabel="training step", ylabel="return")
-        ax_sm.set(xlabel="training step", ylabel="sm (lower is smoother)")
-        ax_re.legend(fontsize=6)
-        fig.tight_layout()
-        fig.savefig(os.path.join(args.out_dir, "training_steps.png"), dpi=100)
-        plt.close(fig)
+    curves = [
+        (os.path.basename(run), [r["global_step"] for r in rows])
+        + tuple(([np.mean(r["levels"][0.0][key]) for r in rows], None) for key in ("returns", "sm"))
+        for run, rows in ((run, sorted(rows, key=lambda r: r["global_step"])) for run, rows in runs.items())
+        if len(rows) > 1
+    ]
+    if curves:
+        return_and_sm("training step", "training_steps.png", curves)
 
 
 def plot_field(results, args):
