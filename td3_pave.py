@@ -44,7 +44,7 @@ class Args:
     authors, for analyses during training; eval_smoothness.py plots a run's snapshots against the step"""
     resume: Optional[str] = None
     """continue a run (its folder or checkpoint) with its replay buffer and random states; its own flags are kept,
-    only --total-timesteps, --checkpoint-interval, --device and the tracking flags may change"""
+    only --total-timesteps, --checkpoint-interval, --snapshot-fractions, --device and tracking flags may change"""
 
     # Algorithm specific arguments
     env_id: str = "Walker2d-v5"
@@ -324,8 +324,8 @@ def load_resume(args: Args):
         raise UserError(f"cannot resume from {path}: not a {this_file} checkpoint with its resume state")
     saved, given, defaults = checkpoint["args"], vars(args), vars(Args())  # a flag left at its default: the run's
     changed = {k for k in defaults if k != "resume" and given[k] not in (saved.get(k, defaults[k]), defaults[k])}
-    unsafe = sorted(changed - {"total_timesteps", "checkpoint_interval", "device", "track", "wandb_project_name",
-                               "wandb_entity"})
+    unsafe = sorted(changed - {"total_timesteps", "checkpoint_interval", "snapshot_fractions", "device", "track",
+                               "wandb_project_name", "wandb_entity"})
     if unsafe:
         raise UserError(f"--resume {path}: the run has " + ", ".join(f"--{k.replace('_', '-')} {saved.get(k)}" for k in
                         unsafe) + "; a resumed run keeps its own (changing them needs a new run)")

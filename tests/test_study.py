@@ -206,7 +206,7 @@ def test_a_preempted_job_is_requeued_and_resumes_its_training(tmp_path):
     import time
 
     root = str(tmp_path / "preempt")
-    args = study.Run(study=root, methods=("td3",), seeds=(1,), total_timesteps=3000, episodes=1,
+    args = study.Run(study=root, methods=("td3",), seeds=(1,), total_timesteps=1500, episodes=1,
                      flags=("learning_starts=100", "batch_size=16", "hidden_sizes=16 16"))  # fmt: skip
     (spec,) = study.plan(args)
     job = study.make_executor(args).submit(study.StudyRun(), spec)
@@ -224,4 +224,4 @@ def test_a_preempted_job_is_requeued_and_resumes_its_training(tmp_path):
     assert text.count("$ ") == 2 and "--resume" in text.split("$ ")[2] and "resumed at step" in text, text[-2000:]
     with open(record) as f:
         r = json.load(f)
-    assert r["global_step"] == 3000 and r["attempts"] == 2
+    assert r["global_step"] == 1500 and r["attempts"] == 2
