@@ -6,6 +6,12 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest.ini runs two workers on the two cores: one torch thread each
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"  # for the command lines the tests start
+    import torch
+
+    torch.set_num_threads(1)
+
 
 def run_cli(script, *flags, cwd, timeout=300):
     """Run an algorithm file as a user would, in `cwd` (so its runs/ folder lands there)."""
