@@ -28,6 +28,7 @@ RUN_ARGS = {
     "checkpoint_interval",
     "compile",
     "resume",
+    "snapshot_fractions",
 }  # run bookkeeping: two checkpoints that differ only here are one group
 BEFORE_FLAG = {"pave_every": 1}  # flags added later, at the value of the behaviour before them
 WEIGHTS = ("lambda1", "lambda2", "lambda3", "lambda_t", "lambda_s", "lambda_p")  # a base run has all of its own at 0
