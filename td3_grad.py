@@ -283,7 +283,9 @@ def load_resume(args: Args):
     path = args.resume
     if os.path.isdir(path):
         found = [f[: -len(".resume.pt")] + ".pt" for f in os.listdir(path) if f.endswith(".resume.pt")]
-        path = os.path.join(path, found[0]) if len(found) == 1 else f"{path}/<one checkpoint>"
+        if len(found) != 1:
+            raise UserError(f"cannot resume from {path}: {len(found)} checkpoints with a resume state in it, name one")
+        path = os.path.join(path, found[0])
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         state = torch.load(path[: -len(".pt")] + ".resume.pt", map_location="cpu", weights_only=True)
@@ -405,7 +407,7 @@ def main(args: Args):
     prev_obs = obs  # s_{t-1} := s_t at an episode's first step
     snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
     try:
-        for global_step in range(start_step, args.total_timesteps):
+        for global_step in range(global_step, args.total_timesteps):
             if global_step in snapshots:  # the networks after global_step steps
                 save_checkpoint(os.path.join(run_dir, f"{args.exp_name}_step{global_step}.pt"), args, env, global_step,
                                 nets)

@@ -1,6 +1,7 @@
 # --resume: a run stopped at an episode boundary and resumed logs exactly what the uninterrupted run logs.
 import importlib
 import os
+import shutil
 
 import pytest
 
@@ -46,6 +47,10 @@ def test_resume_refuses_other_flags_and_missing_state(tmp_path, monkeypatch):
     run = train(module, tmp_path, monkeypatch, total_timesteps=300, **RUN)
     with pytest.raises(module.UserError, match="the run has --env-id Pendulum-v1, --hidden-sizes"):
         train(module, tmp_path, monkeypatch, resume=run, env_id="Hopper-v5", hidden_sizes=(32,))
+    shutil.copy(os.path.join(run, "td3_pave.resume.pt"), os.path.join(run, "other.resume.pt"))
+    with pytest.raises(module.UserError, match="2 checkpoints with a resume state in it, name one"):
+        train(module, tmp_path, monkeypatch, resume=run)
+    os.remove(os.path.join(run, "other.resume.pt"))
     os.remove(os.path.join(run, "td3_pave.resume.pt"))
     with pytest.raises(module.UserError, match="cannot resume from"):
         train(module, tmp_path, monkeypatch, resume=run)
