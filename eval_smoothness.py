@@ -65,7 +65,7 @@ class Args:
     """write an MP4 of the first episode per group, and per env with two or more groups a side-by-side one with
     each group's action trace under its frames (MuJoCo renders headless through EGL, MUJOCO_GL=egl)"""
     video_size: int = 240
-    """frame width and height of MuJoCo videos (software EGL takes about 0.3 s a frame at 240 here)"""
+    """frame width and height of MuJoCo videos (software EGL took 0.36 s a Walker2d frame at 240 here)"""
     out_dir: str = "eval"
     """where the CSV, JSON and PNG files go"""
 
@@ -203,9 +203,11 @@ def to_env_units(action, space):
 
 
 def rollout(env, actor, seed, noise=None):
-    """One deterministic episode. noise = (sigma, sigma_base, rng) corrupts what the policy sees, not the env."""
+    """One deterministic episode. noise = (sigma, sigma_base, rng) corrupts what the policy sees, not the env.
+    An env made with render_mode="rgb_array" also gives the episode's frames (--video)."""
     obs, _ = env.reset(seed=seed)
     states, actions, rewards, done = [], [], [], False
+    frames = [env.render()] if env.render_mode == "rgb_array" else []
     while not done:
         seen = (
             obs
@@ -219,12 +221,15 @@ def rollout(env, actor, seed, noise=None):
         obs, reward, terminated, truncated, _ = env.step(to_env_units(action, env.action_space))
         rewards.append(float(reward))
         done = terminated or truncated
+        if frames:
+            frames.append(env.render())
     actions = np.array(actions)
     return {
         "states": np.array(states),
         "actions": actions,
         "env_actions": to_env_units(actions, env.action_space),
         "return": float(np.sum(rewards)),
+        "frames": np.array(frames),
     }
 
 
@@ -466,12 +471,12 @@ def plot(results, summary, levels, args):
     runs = {}  # a run's snapshots (--snapshot-fractions) and its final checkpoint, in step order
     for row in results:
         runs.setdefault(os.path.dirname(row["path"]), []).append(row)
-    curves = [
-        (os.path.basename(run), [r["global_step"] for r in rows])
-        + tuple(([np.mean(r["levels"][0.0][key]) for r in rows], None) for key in ("returns", "sm"))
-        for run, rows in ((run, sorted(rows, key=lambda r: r["global_step"])) for run, rows in runs.items())
-        if len(rows) > 1
-    ]
+    curves = []
+    for run, rows in runs.items():
+        if len(rows) > 1:
+            rows = sorted(rows, key=lambda r: r["global_step"])
+            means = [([np.mean(r["levels"][0.0][key]) for r in rows], None) for key in ("returns", "sm")]
+            curves.append((os.path.basename(run), [r["global_step"] for r in rows], *means))
     if curves:
         return_and_sm("training step", "training_steps.png", curves)
 
@@ -536,27 +541,17 @@ def plot_field(results, args):
 
 
 def render_episode(path, seed, size):
-    """Frames and env-unit actions of the deterministic episode that evaluation episode 0 of `path` ran."""
+    """Frames and env-unit actions of evaluation episode 0 of `path`, replayed in an env that renders."""
     import gymnasium as gym
 
-    ckpt, module, actor, _ = load_policy(path)
-    kwargs = {"continuous": True} if ckpt["env_id"].startswith("LunarLander") else {}
+    ckpt, _, actor, _ = load_policy(path)
+    kwargs = {"continuous": True} if ckpt["env_id"].startswith("LunarLander") else {}  # as the algorithm files
+    if "mujoco" in str(gym.spec(ckpt["env_id"]).entry_point):
+        kwargs |= {"width": size, "height": size}  # a modest size: software rendering is slow
     env = gym.make(ckpt["env_id"], render_mode="rgb_array", **kwargs)
-    if "mujoco" in type(env.unwrapped).__module__:  # a modest size: software rendering is slow
-        env.close()
-        env = gym.make(ckpt["env_id"], render_mode="rgb_array", width=size, height=size, **kwargs)
-    obs, _ = env.reset(seed=seed)
-    frames, actions, done = [env.render()], [], False
-    while not done:
-        with torch.no_grad():
-            action = to_env_units(actor(torch.as_tensor(obs, dtype=torch.float32)[None])[0].numpy().astype(np.float64),
-                                  env.action_space)  # fmt: skip
-        obs, _, terminated, truncated, _ = env.step(action)
-        frames.append(env.render())
-        actions.append(action)
-        done = terminated or truncated
+    episode = rollout(env, actor, seed)
     env.close()
-    return np.array(frames), np.array(actions)
+    return episode["frames"], episode["env_actions"]
 
 
 def trace_strip(actions, width, label):
@@ -583,7 +578,6 @@ def write_videos(results, args):
     import imageio.v2 as imageio
 
     os.environ.setdefault("MUJOCO_GL", "egl")  # headless MuJoCo; read when the first renderer is made
-    os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame (classic control) without a screen
     folder = os.path.join(args.out_dir, "videos")
     os.makedirs(folder, exist_ok=True)
@@ -596,13 +590,12 @@ def write_videos(results, args):
             frames, actions = render_episode(row["path"], args.seed, args.video_size)
         except Exception as e:  # no EGL, no display, no pygame: the evaluation itself is done
             print(f"video: cannot render {row['env_id']} here: {str(e).strip().splitlines()[0][:200]}", flush=True)
-            return []
+            return
         name = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
         path = os.path.join(folder, f"{name}.mp4")
         imageio.mimwrite(path, list(frames), fps=30, macro_block_size=1)
         rendered.setdefault(row["env_id"], []).append((label, frames, actions))
         print(f"video: {path} ({len(frames)} frames)", flush=True)
-    written = [os.path.join(folder, f) for f in os.listdir(folder)]
     for env_id, groups in rendered.items():
         if len(groups) < 2:
             continue
@@ -613,14 +606,12 @@ def write_videos(results, args):
             frames = np.pad(frames, ((0, 0), (0, height - frames.shape[1]), (0, 0), (0, 0)))
             strip = trace_strip(actions, frames.shape[2], label)
             column = np.concatenate([frames, np.repeat(strip[None], length, 0)], axis=1)
-            cursor = (np.arange(length) * (frames.shape[2] - 1) // max(length - 1, 1)).clip(0, frames.shape[2] - 1)
+            cursor = np.arange(length) * (frames.shape[2] - 1) // max(length - 1, 1)
             column[np.arange(length), height:, cursor] = (255, 0, 0)  # where the episode is, on the trace
             columns.append(column)
         path = os.path.join(folder, f"{env_id}_side_by_side.mp4")
         imageio.mimwrite(path, list(np.concatenate(columns, axis=2)), fps=30, macro_block_size=1)
-        written.append(path)
         print(f"video: {path} ({len(groups)} groups side by side)", flush=True)
-    return written
 
 
 def main(args: Args):
