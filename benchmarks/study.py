@@ -98,6 +98,20 @@ def last_sps(run_dir):
     return events.Scalars("charts/SPS")[-1].value if "charts/SPS" in events.Tags()["scalars"] else None
 
 
+def read_seconds(path):
+    """The training seconds of the earlier attempts (0 before the first)."""
+    if not os.path.exists(path):
+        return 0.0
+    with open(path) as f:
+        return float(f.read())
+
+
+def attempts(work):
+    """How many times the run's training was started (each start writes its command line to train.log)."""
+    with open(os.path.join(work, "train.log")) as f:
+        return sum(line.startswith("$ ") for line in f)
+
+
 def train(job, work, owner=None):
     """Train with the algorithm file in a child process (its own log), unless an earlier attempt finished; an
     attempt that was interrupted (its checkpoint and resume state are there) is continued with --resume."""
@@ -126,9 +140,9 @@ def train(job, work, owner=None):
             child.wait()
             raise
         finally:  # the training time of every attempt
-            earlier = float(open(seconds_file).read()) if os.path.exists(seconds_file) else 0.0
+            seconds = read_seconds(seconds_file) + time.time() - start
             with open(seconds_file, "w") as f:
-                f.write(f"{earlier + time.time() - start:.1f}")
+                f.write(f"{seconds:.1f}")
     if rc != 0:
         with open(os.path.join(work, "train.log")) as f:
             tail = "".join(f.readlines()[-15:])
@@ -137,8 +151,8 @@ def train(job, work, owner=None):
     info = {
         "checkpoint": os.path.join(run_dir, f"{job['method']}.pt"),
         "command": [os.path.basename(sys.executable), job["file"], *job["flags"]],
-        "train_seconds": float(open(seconds_file).read()),
-        "attempts": sum(line.startswith("$ ") for line in open(os.path.join(work, "train.log"))),
+        "train_seconds": read_seconds(seconds_file),
+        "attempts": attempts(work),
         "sps": last_sps(run_dir),
     }
     write_json(done, info)
@@ -157,8 +171,9 @@ def wait_for_reference(study, reference, poll=5.0):
 
 
 class StudyRun:
-    """One run as a submitit job that survives preemption: when Slurm (or a local `job._interrupt()`) signals the
-    job, the training saves its checkpoint and resume state, and submitit requeues the job, which resumes it."""
+    """One run as a submitit job that survives preemption: when Slurm signals the job before a preemption or its time
+    limit (USR2), the training saves its checkpoint and resume state, and submitit requeues the job, which resumes
+    it. (submitit's local `job._interrupt()` signals the local controller, not the task: the test signals the task.)"""
 
     child, stopping = None, False
 
@@ -515,8 +530,8 @@ def iqm_interval(x, resamples, seed=0):
     return float(ci.confidence_interval.low), float(ci.confidence_interval.high)
 
 
-def prob_lower(x, y, axis=-1):
-    """P(X < Y) for one draw of each (Mann-Whitney: ties count half)."""
+def prob_lower(x, y):
+    """P(X < Y) for one draw of each (Mann-Whitney: ties count half), over the last axes of x and y."""
     x, y = np.expand_dims(x, -1), np.expand_dims(y, -2)
     return np.mean((x < y) + 0.5 * (x == y), axis=(-2, -1))
 
@@ -525,10 +540,10 @@ def improvement(sm, base_sm, resamples, seed=0):
     """P(a seed of the method is smoother than a seed of the base), with a 95% bootstrap interval."""
     from scipy.stats import bootstrap
 
-    p = float(prob_lower(np.asarray(sm), np.asarray(base_sm)))
-    if min(len(sm), len(base_sm)) < 2:
-        return p, float("nan"), float("nan")
     x, y = np.asarray(sm, dtype=np.float64), np.asarray(base_sm, dtype=np.float64)
+    p = float(prob_lower(x, y))
+    if min(len(x), len(y)) < 2:
+        return p, float("nan"), float("nan")
     ci = bootstrap(
         (x, y), lambda a, b, axis: prob_lower(np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1)),
         n_resamples=resamples, method="percentile", vectorized=True, rng=np.random.default_rng(seed),
