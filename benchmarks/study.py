@@ -117,8 +117,7 @@ def train(job, work, owner=None):
     attempt that was interrupted (its checkpoint and resume state are there) is continued with --resume."""
     done = os.path.join(work, "train.json")
     if os.path.exists(done):
-        with open(done) as f:
-            return json.load(f)
+        return read_trained(work)
     runs = os.path.join(work, "runs")
     started = sorted(glob.glob(os.path.join(runs, "*", f"{job['method']}.resume.pt")))
     before = set(glob.glob(os.path.join(runs, "*")))
@@ -149,14 +148,25 @@ def train(job, work, owner=None):
         raise RuntimeError(f"training exited with code {rc}; the end of {work}/train.log:\n{tail}")
     (run_dir,) = [os.path.dirname(started[-1])] if started else set(glob.glob(os.path.join(runs, "*"))) - before
     info = {
-        "checkpoint": os.path.join(run_dir, f"{job['method']}.pt"),
+        "checkpoint": os.path.relpath(os.path.join(run_dir, f"{job['method']}.pt"), work),  # a study can move
         "command": [os.path.basename(sys.executable), job["file"], *job["flags"]],
         "train_seconds": read_seconds(seconds_file),
         "attempts": attempts(work),
         "sps": last_sps(run_dir),
     }
     write_json(done, info)
-    return info
+    return read_trained(work)
+
+
+def read_trained(work):
+    """A finished training's train.json, its checkpoint as a path from here. The checkpoint is stored relative to the
+    run's folder; studies before that stored it absolute, which is found by its place when the study has moved."""
+    with open(os.path.join(work, "train.json")) as f:
+        info = json.load(f)
+    path = info["checkpoint"]
+    if os.path.isabs(path) and not os.path.exists(path):
+        path = os.path.join("runs", *path.split(os.sep)[-2:])
+    return info | {"checkpoint": os.path.join(work, path)}
 
 
 def wait_for_reference(study, reference, poll=5.0):
@@ -166,8 +176,7 @@ def wait_for_reference(study, reference, poll=5.0):
         if os.path.exists(os.path.join(work, "failed.txt")):
             raise RuntimeError(f"the noise reference run {'/'.join(map(str, reference))} failed")
         time.sleep(poll)
-    with open(os.path.join(work, "train.json")) as f:
-        return json.load(f)["checkpoint"]
+    return read_trained(work)["checkpoint"]
 
 
 class StudyRun:

@@ -161,6 +161,17 @@ def test_local_study_runs_once_and_continues(tmp_path):
     methods = ("td3", "td3_grad")
     assert study.run(study.Run(study=root, methods=methods, **TINY_STUDY)) == 0
     check_tiny_study(root, methods)
+    # the study moves to another machine (a new path): train.json names checkpoints from the run's folder; the noise
+    # reference's is written absolute, as studies before that did, and is found by its place
+    reference = os.path.join(root, "work", "Pendulum-v1", "td3", "seed1", "train.json")
+    with open(reference) as f:
+        trained = json.load(f)
+    assert not os.path.isabs(trained["checkpoint"])
+    trained["checkpoint"] = os.path.join(os.path.dirname(reference), trained["checkpoint"])
+    with open(reference, "w") as f:
+        json.dump(trained, f)
+    shutil.move(root, str(tmp_path / "moved"))
+    root = str(tmp_path / "moved")
     # an interruption before seed 2's record was written: run again redoes only its evaluation, no training
     kept = os.path.join(root, "records", "Pendulum-v1", "td3", "seed1.json")
     lost = os.path.join(root, "records", "Pendulum-v1", "td3_grad", "seed2.json")
