@@ -244,7 +244,8 @@ def mean_std(values):
 
 def group_labels(ckpts):
     """'algorithm' where one setting of it is given, else 'algorithm (the settings that differ)'; a snapshot taken
-    during training (or an interrupted run) is its own group, by its step."""
+    during training (or an interrupted run) is its own group, by its step. A group whose runs share an --exp-name
+    that no other group uses (as a study names its methods) is labelled by it."""
     settings = {
         path: {k: v for k, v in c["args"].items() if k not in RUN_ARGS}
         | ({"step": c["global_step"]} if c["global_step"] < c["args"]["total_timesteps"] else {})
@@ -256,6 +257,11 @@ def group_labels(ckpts):
         siblings = [settings[p] for p, other in ckpts.items() if other["algorithm"] == c["algorithm"]]
         differ = sorted(k for k in settings[path] if any(s.get(k) != settings[path][k] for s in siblings))
         labels[path] = algo + (f" ({', '.join(f'{k}={settings[path][k]}' for k in differ)})" if differ else "")
+    names = {label: {ckpts[p]["args"]["exp_name"] for p in labels if labels[p] == label} for label in labels.values()}
+    for path, label in labels.items():
+        name = ckpts[path]["args"]["exp_name"]
+        if names[label] == {name} and sum(name in other for other in names.values()) == 1:
+            labels[path] = name
     return labels
 
 

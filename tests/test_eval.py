@@ -219,6 +219,12 @@ def test_a_checkpoint_older_than_a_flag_is_labelled_with_its_default(checkpoints
     assert ev.load_policy(str(old))[0]["args"]["pave_every"] == 1
     loaded = {p: ev.load_policy(str(tmp_path / p))[0] for p in ("old.pt", "every4.pt")}
     assert ev.group_labels(loaded) == {"old.pt": "td3_pave (pave_every=1)", "every4.pt": "td3_pave (pave_every=4)"}
+    # runs named by --exp-name (a study's methods) are labelled by their names, unless two groups share one
+    loaded["every4.pt"]["args"]["exp_name"] = "td3_pave_every4"
+    assert ev.group_labels(loaded) == {"old.pt": "td3_pave", "every4.pt": "td3_pave_every4"}
+    loaded["snapshot.pt"] = {**loaded["every4.pt"], "global_step": 100}
+    assert ev.group_labels(loaded) == {"old.pt": "td3_pave", "every4.pt": "td3_pave (pave_every=4)",
+                                       "snapshot.pt": "td3_pave (pave_every=4, step=100)"}  # fmt: skip
 
 
 def test_sigma_base_comes_from_the_base_checkpoint_when_one_is_given(checkpoints, tmp_path, capsys):
