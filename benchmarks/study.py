@@ -641,6 +641,17 @@ def report(args: Report):
                     )
                     + " |"
                 )
+        levels = sorted({k[2] for k in keys if k[0] == env_id})
+        if len(levels) > 1:  # Table 3 at a glance
+            lines += ["", f"## {env_id}, sm under observation noise (mean (std) over seeds)", ""]
+            lines += ["| method | " + " | ".join(f"σ = {s:g}" for s in levels) + " |", "|---" * (len(levels) + 1) + "|"]
+            for method in dict.fromkeys(k[1] for k in keys if k[0] == env_id):
+                cells = [table.get((env_id, method, s)) for s in levels]
+                lines.append(
+                    f"| {method} | "
+                    + " | ".join(f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])})" if c else "" for c in cells)
+                    + " |"
+                )
         lines += ["", f"Per seed, {env_id} (no noise): sm, return", ""]
         for key in (k for k in keys if k[0] == env_id and k[2] == 0):
             c = table[key]
@@ -667,9 +678,13 @@ def report(args: Report):
             )
     timing = {}
     for r in records:
-        timing.setdefault((r["env_id"], r["method"]), []).append(r["train_seconds"])
-    lines += ["", "## Training time per run (median over seeds)", ""]
-    lines += [f"- {e}/{m}: {np.median(t) / 60:.1f} min" for (e, m), t in sorted(timing.items())]
+        timing.setdefault((r["env_id"], r["method"]), []).append((r["train_seconds"], r.get("torch", "?")))
+    lines += ["", "## Training time per run (median over seeds; the torch of each run where they differ)", ""]
+    for (env_id, method), runs_ in sorted(timing.items()):
+        torches = sorted({t for _, t in runs_})
+        where = ", ".join(f"{sum(t == v for _, t in runs_)} with torch {v}" for v in torches)
+        median = np.median([seconds for seconds, _ in runs_]) / 60
+        lines.append(f"- {env_id}/{method}: {median:.1f} min" + (f" ({where})" if len(torches) > 1 else ""))
     lines += ["", "## Missing or failed runs", ""]
     for r in missing:
         work = run_paths(args.study, r["env_id"], r["method"], r["seed"])[0]
