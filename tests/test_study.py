@@ -236,3 +236,17 @@ def test_a_preempted_job_is_requeued_and_resumes_its_training(tmp_path):
     with open(record) as f:
         r = json.load(f)
     assert r["global_step"] == 1500 and r["attempts"] == 2
+
+
+def test_readme_results_are_the_committed_studies_reports(tmp_path):
+    """Issue 14: `report` on the committed records rebuilds every row of the README's Results tables, verbatim."""
+    made = set()
+    for name in ("pendulum_td3", "pendulum_sac", "pendulum_sac_here"):
+        out = tmp_path / name
+        study.report(study.Report(study=os.path.join(ROOT, "results", name), out_dir=str(out), plots=False))
+        made |= set((out / "report.md").read_text().splitlines())
+    with open(os.path.join(ROOT, "README.md")) as f:
+        results = f.read().split("\n## Results\n")[1].split("\n## ")[0]
+    rows = [line for line in results.splitlines() if re.match(r"(\| (Pendulum-v1 \| )?|- )(td3|sac)", line)]
+    assert len(rows) >= 50, "the Results section lost its tables"  # 53 rows today
+    assert [row for row in rows if row not in made] == []

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Issue 14 on Pendulum-v1, SAC family: the paper's Table 2 row (sac, sac_pave, sac_caps, sac_grad, sac_asap) with
 # the Table 3 noise levels and critic metrics. Seeds 1-5, 30k steps (the paper trains 100k). Two 1-thread lanes.
+# The committed records ran on the CPUs of a lent 16-core machine, this command with --workers 8 (torch 2.11.0;
+# each record names its torch and commit).
 # Run from the repo root:  bash results/pendulum_sac/run.sh      (again after an interruption: it continues)
 set -uo pipefail
 py=${PYTHON:-python} study=${STUDY:-results/pendulum_sac}

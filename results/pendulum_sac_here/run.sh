@@ -9,5 +9,6 @@ $py benchmarks/study.py run --study "$study" --methods sac sac_pave sac_caps sac
   --seeds 1 --total-timesteps 30000 --obs-noise 0.01 0.05 0.1 --critic-metrics --workers 2 --threads 1
 $py benchmarks/study.py report "$study"
 work=$study/work/Pendulum-v1
-$py eval_smoothness.py "$work"/{sac,sac_pave,sac_caps,sac_grad,sac_asap}/seed1/runs/*/*.pt --episodes 10 --out-dir "$out"
+ckpts=(); for m in sac sac_pave sac_caps sac_grad sac_asap; do ckpts+=("$work"/$m/seed1/runs/*/$m.pt); done  # not snapshots
+$py eval_smoothness.py "${ckpts[@]}" --episodes 10 --out-dir "$out"
 cp "$out/actions_and_spectra.png" "$study/actions_and_spectra_seed1.png"

@@ -3,6 +3,8 @@
 # its Table 3 noise levels and critic metrics, then the Table 4 ablation rows (td3_mpr, td3_mpr_vfc; the td3 and
 # td3_pave runs are shared). Seeds 1-5, 30k steps (the paper trains 100k; TD3 has converged on Pendulum by 20k).
 # td3_pave.py's methods run through td3_pave_fast.py (--fast: the same math and draws). Two 1-thread lanes.
+# The committed records: the Table 1 row and the ablation's seed 5 ran here as below; the ablation's seeds 1-4 ran on
+# the CPUs of a lent 16-core machine (--methods td3 td3_mpr td3_mpr_vfc --seeds 1 2 3 4 --workers 8, torch 2.11.0).
 # Run from the repo root:  bash results/pendulum_td3/run.sh      (again after an interruption: it continues)
 set -uo pipefail
 py=${PYTHON:-python} study=${STUDY:-results/pendulum_td3}
