@@ -139,7 +139,9 @@ def critic_geometry(qf, episodes, delta):
 def find_checkpoints(paths):
     found = []
     for path in paths:
-        if os.path.isfile(path):
+        if os.path.isfile(path) and path.endswith(".resume.pt"):  # e.g. from runs/*/*.pt
+            raise UserError(f"{path} is a resume state (for --resume), not a checkpoint: name the run's .pt or folder")
+        elif os.path.isfile(path):
             found.append(path)
         elif os.path.isdir(path):
             inside = sorted(p for p in glob.glob(os.path.join(path, "**", "*.pt"), recursive=True)

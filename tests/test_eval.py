@@ -208,6 +208,12 @@ def test_bad_input_on_the_command_line_gets_one_error_line_and_exit_1(checkpoint
     assert result.stderr.startswith("error: cannot read checkpoint") and result.stderr.strip().count("\n") == 0
 
 
+def test_a_resume_state_named_as_a_checkpoint_is_refused_in_one_line(tmp_path):
+    (tmp_path / "td3_pave.resume.pt").write_bytes(b"")
+    with pytest.raises(ev.UserError, match="is a resume state"):
+        ev.find_checkpoints([str(tmp_path / "td3_pave.resume.pt")])
+
+
 def test_a_checkpoint_older_than_a_flag_is_labelled_with_its_default(checkpoints, tmp_path):
     (path,) = glob.glob(os.path.join(checkpoints, "*td3_pave*", "td3_pave.pt"))
     ckpt = torch.load(path, weights_only=True)
