@@ -11,6 +11,7 @@ import csv
 import glob
 import json
 import os
+import platform
 import shlex
 import signal
 import socket
@@ -88,6 +89,16 @@ def git_commit():
 
     files = [os.path.basename(p) for p in glob.glob(os.path.join(REPO, "*.py"))]
     return git("rev-parse", "HEAD") or None, bool(git("status", "--porcelain", "--", *files))
+
+
+def machine():
+    """The processor and how many CPUs: host names repeat across machines (both of ours were 'vm')."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or platform.machine()
+    return f"{model}, {os.cpu_count()} CPUs"
 
 
 def last_sps(run_dir):
@@ -246,6 +257,7 @@ def run_one(job: dict, owner=None) -> str:
                 "sps": trained["sps"],
                 "threads": job["threads"],
                 "host": socket.gethostname(),
+                "machine": machine(),
                 "torch": torch.__version__,
                 "eval": {"episodes": args.episodes, "noise_episodes": args.noise_episodes, "reset_seed": args.seed},
                 "noise_reference": reference and os.path.relpath(reference, job["study"]),

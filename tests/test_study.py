@@ -151,6 +151,7 @@ def check_tiny_study(root, methods):
             assert set(r["levels"]) == {"0.0", "0.05"} and len(r["levels"]["0.0"]["sm"]) == 1
             assert r["noise_reference"].startswith(os.path.join("work", "Pendulum-v1", methods[0], "seed1"))
             assert r["critic"]["M_sup"] > 0 and r["commit"] and r["train_seconds"] > 0
+            assert r["machine"].endswith(f", {os.cpu_count()} CPUs")
     assert study.report(study.Report(study=root, resamples=1000)) == 0
     text = open(os.path.join(root, "report.md")).read()
     assert all(f"| {m} | 2 |" in text for m in methods) and "## Missing or failed runs\n\nnone" in text
