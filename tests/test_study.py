@@ -242,7 +242,7 @@ def test_a_preempted_job_is_requeued_and_resumes_its_training(tmp_path):
 def test_readme_results_are_the_committed_studies_reports(tmp_path):
     """Issue 14: `report` on the committed records rebuilds every row of the README's Results tables, verbatim."""
     made = set()
-    for name in ("pendulum_td3", "pendulum_sac", "pendulum_sac_here"):
+    for name in ("pendulum_td3", "pendulum_sac", "pendulum_sac_here", "pendulum_sac_100k"):
         out = tmp_path / name
         study.report(study.Report(study=os.path.join(ROOT, "results", name), out_dir=str(out), plots=False))
         made |= set((out / "report.md").read_text().splitlines())
