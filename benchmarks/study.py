@@ -692,10 +692,10 @@ def report(args: Report):
     for r in records:
         timing.setdefault((r["env_id"], r["method"]), []).append((r["train_seconds"], r.get("torch", "?")))
     lines += ["", "## Training time per run (median over seeds; the torch of each run where they differ)", ""]
-    for (env_id, method), runs_ in sorted(timing.items()):
-        torches = sorted({t for _, t in runs_})
-        where = ", ".join(f"{sum(t == v for _, t in runs_)} with torch {v}" for v in torches)
-        median = np.median([seconds for seconds, _ in runs_]) / 60
+    for (env_id, method), times in sorted(timing.items()):
+        torches = sorted({t for _, t in times})
+        where = ", ".join(f"{sum(t == v for _, t in times)} with torch {v}" for v in torches)
+        median = np.median([seconds for seconds, _ in times]) / 60
         lines.append(f"- {env_id}/{method}: {median:.1f} min" + (f" ({where})" if len(torches) > 1 else ""))
     lines += ["", "## Missing or failed runs", ""]
     for r in missing:
