@@ -630,7 +630,8 @@ def report(args: Report):
     )
     for env_id in sorted({k[0] for k in keys}):
         paper = SETTINGS.get("paper", {}).get(env_id, {})
-        for level in sorted({k[2] for k in keys if k[0] == env_id}):
+        levels = sorted({k[2] for k in keys if k[0] == env_id})
+        for level in levels:
             title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
             lines += ["", f"## {env_id}, {title}", ""]
             lines.append(
@@ -653,7 +654,6 @@ def report(args: Report):
                     )
                     + " |"
                 )
-        levels = sorted({k[2] for k in keys if k[0] == env_id})
         if len(levels) > 1:  # Table 3 at a glance
             lines += ["", f"## {env_id}, sm under observation noise (mean (std) over seeds)", ""]
             lines += ["| method | " + " | ".join(f"σ = {s:g}" for s in levels) + " |", "|---" * (len(levels) + 1) + "|"]
