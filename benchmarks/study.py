@@ -57,14 +57,16 @@ def to_cli(flags: dict) -> list[str]:
     return [part for k, v in flags.items() for part in (f"--{k.replace('_', '-')}", *str(v).split())]
 
 
-def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=False):
+def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=False, checkpoint_interval=0,
+                  compile=False):
     """(algorithm file, its flags) for one run of a study."""
     flags = paper_flags(method, env_id)
     if total_timesteps:
         flags["total_timesteps"] = total_timesteps
-    flags |= {"seed": seed, "exp_name": method, "checkpoint_interval": 0}
+    flags |= {"seed": seed, "exp_name": method, "checkpoint_interval": checkpoint_interval}
     file = SETTINGS["method"][method]["file"]
-    return (FAST_FILE.get(file, file) if fast else file), to_cli(flags) + list(extra)
+    file = FAST_FILE.get(file, file) if fast else file
+    return file, to_cli(flags) + (["--compile"] if compile and file in FAST_FILE.values() else []) + list(extra)
 
 
 # --- one job: train, evaluate, write the record ---------------------------------------------------------------
@@ -123,6 +125,14 @@ def attempts(work):
         return sum(line.startswith("$ ") for line in f)
 
 
+def wait(child, seconds):
+    """The child's exit code, or None if it still runs after `seconds`."""
+    try:
+        return child.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def train(job, work, owner=None):
     """Train with the algorithm file in a child process (its own log), unless an earlier attempt finished; an
     attempt that was interrupted (its checkpoint and resume state are there) is continued with --resume."""
@@ -135,7 +145,14 @@ def train(job, work, owner=None):
     env = {**os.environ, "OMP_NUM_THREADS": str(job["threads"]), "MKL_NUM_THREADS": str(job["threads"])}
     command = [sys.executable, os.path.join(job["repo"], job["file"])]
     command += ["--resume", os.path.dirname(started[-1])] if started else job["flags"]
-    seconds_file, start = os.path.join(work, "train_seconds.txt"), time.time()
+    seconds_file = os.path.join(work, "train_seconds.txt")
+    earlier, start = read_seconds(seconds_file), time.time()
+
+    def write_seconds():  # the training time of every attempt, written each minute: the machine may die under the run
+        with open(seconds_file + ".tmp", "w") as f:
+            f.write(f"{earlier + time.time() - start:.1f}")
+        os.replace(seconds_file + ".tmp", seconds_file)
+
     with open(os.path.join(work, "train.log"), "a") as log:
         log.write(f"$ {shlex.join(command)}\n")
         log.flush()
@@ -143,16 +160,15 @@ def train(job, work, owner=None):
         if owner is not None:
             owner.child = child  # for StudyRun.checkpoint on preemption
         try:
-            rc = child.wait()
+            while (rc := wait(child, 60.0)) is None:
+                write_seconds()
         except BaseException:  # cancelled, interrupted or requeued: the child saves its checkpoint and resume state
             if not (owner and owner.stopping):  # StudyRun.checkpoint has signalled it already
                 child.send_signal(signal.SIGINT)
             child.wait()
             raise
-        finally:  # the training time of every attempt
-            seconds = read_seconds(seconds_file) + time.time() - start
-            with open(seconds_file, "w") as f:
-                f.write(f"{seconds:.1f}")
+        finally:
+            write_seconds()
     if rc != 0:
         with open(os.path.join(work, "train.log")) as f:
             tail = "".join(f.readlines()[-15:])
@@ -300,6 +316,12 @@ class Run:
     """more flags for every algorithm file as name=value, e.g. --flags activation=relu learning_starts=1000"""
     fast: bool = False
     """run td3_pave.py's methods with td3_pave_fast.py (the same math and draws, about 1.25x faster)"""
+    compile: bool = False
+    """with --fast: td3_pave_fast.py's runs also get --compile (the same math)"""
+    checkpoint_interval: int = 10_000
+    """each run saves its checkpoint and resume state every this many steps, so that a killed run (the machine
+    stops, a job is preempted without warning) continues from there with `run` again (0: only at the end and on
+    a signal)"""
     episodes: int = 10
     """deterministic evaluation episodes without noise"""
     noise_episodes: int = 20
@@ -340,6 +362,8 @@ def plan(args: Run):
         )
     if not args.seeds or args.threads < 1 or (args.workers is not None and args.workers < 1):
         raise UserError("--seeds needs at least one seed, --threads and --workers must be >= 1")
+    if args.checkpoint_interval < 0 or (args.compile and not args.fast):
+        raise UserError("--checkpoint-interval must be >= 0, and --compile goes with --fast")
     if any("=" not in kv for kv in args.flags):
         raise UserError(f"--flags takes name=value pairs, got {' '.join(args.flags)}")
     extra = to_cli(dict(kv.lstrip("-").split("=", 1) for kv in args.flags))
@@ -349,7 +373,9 @@ def plan(args: Run):
             base = SETTINGS["method"][method]["base"]
             reference = (env_id, base, args.seeds[0]) if base in args.methods else None
             for seed in args.seeds:
-                file, flags = train_command(method, env_id, seed, args.total_timesteps, extra, args.fast)
+                file, flags = train_command(
+                    method, env_id, seed, args.total_timesteps, extra, args.fast, args.checkpoint_interval, args.compile
+                )
                 jobs.append(
                     {
                         "repo": REPO,

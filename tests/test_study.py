@@ -81,6 +81,11 @@ def test_paper_flags_and_bad_input():
     file, cli = study.train_command("td3_mpr", "Pendulum-v1", 3, 30_000, fast=True)
     assert file == "td3_pave_fast.py" and cli[cli.index("--total-timesteps") + 1] == "30000"
     assert module_args("td3_pave.py", cli)["lambda2"] == 0.0
+    assert cli[cli.index("--checkpoint-interval") + 1] == "0" and "--compile" not in cli
+    file, cli = study.train_command("td3_pave", "Hopper-v5", 1, fast=True, checkpoint_interval=5000, compile=True)
+    assert cli[cli.index("--checkpoint-interval") + 1] == "5000" and "--compile" in cli
+    assert module_args("td3_pave_fast.py", cli)["lambda3"] == 0.5  # the fast file parses it
+    assert "--compile" not in study.train_command("td3_caps", "Hopper-v5", 1, fast=True, compile=True)[1]
     with pytest.raises(study.UserError, match="unknown method"):
         study.paper_flags("td4", "Pendulum-v1")
     with pytest.raises(study.UserError, match="not in paper_settings.toml"):
