@@ -4,7 +4,6 @@
 #   python eval_smoothness.py runs/a runs/b --obs-noise 0.01 0.05 0.1 --critic-metrics --plot-field
 import csv
 import glob
-import importlib.util
 import json
 import os
 import sys
@@ -16,7 +15,9 @@ import torch
 import tyro
 from torch.func import grad, jacrev, vmap
 
-REPO = os.path.dirname(os.path.abspath(__file__))
+import run_utils
+from run_utils import UserError
+
 RUN_ARGS = {
     "exp_name",
     "seed",
@@ -31,7 +32,6 @@ RUN_ARGS = {
     "snapshot_fractions",
 }  # run bookkeeping: two checkpoints that differ only here are one group
 BEFORE_FLAG = {"pave_every": 1}  # flags added later, at the value of the behaviour before them
-WEIGHTS = ("lambda1", "lambda2", "lambda3", "lambda_t", "lambda_s", "lambda_p")  # a base run has all of its own at 0
 
 
 @dataclass
@@ -68,10 +68,6 @@ class Args:
     """frame width and height of MuJoCo videos (software EGL took 0.36 s a Walker2d frame at 240 here)"""
     out_dir: str = "eval"
     """where the CSV, JSON and PNG files go"""
-
-
-class UserError(Exception):
-    """Bad input: reported as one line, no traceback."""
 
 
 def smoothness_score(actions, convention="asap"):
@@ -137,6 +133,9 @@ def critic_geometry(qf, episodes, delta):
 
 
 def find_checkpoints(paths):
+    if not paths:
+        raise UserError("name the checkpoints to evaluate: python eval_smoothness.py RUN_FOLDER_OR_CHECKPOINT ... "
+                        "(--help for the options)")
     found = []
     for path in paths:
         if os.path.isfile(path) and path.endswith(".resume.pt"):  # e.g. from runs/*/*.pt
@@ -155,19 +154,9 @@ def find_checkpoints(paths):
 
 
 def load_policy(path, device="cpu"):
-    """Rebuild a checkpoint's actor (and critic Q1) by importing the algorithm file it names."""
-    try:
-        ckpt = torch.load(path, map_location=device, weights_only=True)
-    except Exception as e:
-        raise UserError(f"cannot read checkpoint {path}: {str(e).splitlines()[0]}") from None
-    if not isinstance(ckpt, dict) or not {"algorithm", "args", "env_id", "actor", "qf1", "action_space"} <= set(ckpt):
-        raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
-    source = os.path.join(REPO, os.path.basename(str(ckpt["algorithm"])))
-    if not os.path.isfile(source):
-        raise UserError(f"{path} was written by {ckpt['algorithm']}, which is not in {REPO}")
-    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(source))[0], source)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """Rebuild a checkpoint's actor (and critic Q1) with the algorithm file it names (run_utils.load_checkpoint
+    imports it only when it is one)."""
+    ckpt, module = run_utils.load_checkpoint(path, device)
     # a setting added to the file after the checkpoint was written: the value of the behaviour before it existed
     before = {k: v for k, v in BEFORE_FLAG.items() if hasattr(module.Args, k)}
     args = ckpt["args"] = {**vars(module.Args()), **before, **ckpt["args"]}
@@ -267,11 +256,6 @@ def group_labels(ckpts):
     return labels
 
 
-def is_base(ckpt):
-    """Plain TD3 or SAC: a checkpoint whose method weights are all 0."""
-    return all(ckpt["args"].get(k, 0) == 0 for k in WEIGHTS)
-
-
 def sigma_base_for(env, actor, args):
     states = np.concatenate(
         [rollout(env, actor, args.seed + 10_000 + i)["states"] for i in range(args.noise_reference_episodes)]
@@ -285,7 +269,16 @@ def evaluate(args: Args):
     ):
         raise UserError("--episodes, --noise-episodes and --noise-reference-episodes must be >= 1, --obs-noise >= 0")
     paths = find_checkpoints(args.paths)
+    try:  # found now, not after the whole evaluation
+        os.makedirs(args.out_dir, exist_ok=True)
+        with open(os.path.join(args.out_dir, ".write_test"), "w"):
+            pass
+        os.remove(os.path.join(args.out_dir, ".write_test"))
+    except OSError as e:
+        raise UserError(f"cannot write to --out-dir {args.out_dir}: {e.strerror}") from None
     loaded = {path: load_policy(path) for path in paths}
+    if args.plot_field and len({ckpt["env_id"] for ckpt, *_ in loaded.values()}) > 1:
+        raise UserError("--plot-field compares critics of one env: name checkpoints of a single env")
     envs = {path: make_eval_env(ckpt, module, path) for path, (ckpt, module, _, _) in loaded.items()}
     labels = group_labels({path: c for path, (c, _, _, _) in loaded.items()})
     levels = [0.0] + [s for s in args.obs_noise if s > 0]
@@ -293,7 +286,7 @@ def evaluate(args: Args):
     sigma_base = {}  # per env id, from the reference checkpoint's visited states
     if len(levels) > 1:
         reference = [args.noise_reference] if args.noise_reference else []
-        bases = [path for path in paths if is_base(loaded[path][0])]
+        bases = [path for path in paths if run_utils.is_base(*loaded[path][:2])]
         for path in reference + bases + paths:
             ckpt, module, actor, _ = loaded.get(path) or load_policy(path)
             if ckpt["env_id"] not in sigma_base:

@@ -7,9 +7,6 @@
 import math
 import os
 import random
-import signal
-import sys
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Optional
@@ -20,8 +17,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.optim as optim
-import tyro
-from torch.utils.tensorboard import SummaryWriter
+
+import run_utils
+from run_utils import UserError
 
 
 @dataclass
@@ -90,15 +88,12 @@ class Args:
     asap_tau: float = 0.01
     """EMA rate of the predictor copy of the actor, updated after every gradient step"""
 
-class UserError(Exception):
-    """Bad input: reported as one line, no traceback."""
 
-
-class NonFiniteLoss(Exception):
-    """A loss became NaN or inf: training stops, the last good checkpoint is kept."""
+REGULARIZER_WEIGHTS = ("lambda_p", "lambda_s", "lambda_t")  # all 0: the base method (eval's "base" runs)
 
 
 def check_args(args: Args):
+    run_utils.check_run_args(args)  # the run flags every file has (name, seed, budget, snapshots, device)
     nonnegative = ("lambda_p", "lambda_s", "lambda_t", "alpha")
     for name in nonnegative:
         value = getattr(args, name)
@@ -106,16 +101,10 @@ def check_args(args: Args):
             raise UserError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
     if args.batch_size < 1 or args.buffer_size < args.batch_size:
         raise UserError(f"--batch-size {args.batch_size} must be between 1 and --buffer-size ({args.buffer_size})")
-    if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
-        raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
     if min(args.train_frequency, args.gradient_steps, *args.hidden_sizes) < 1 or not args.hidden_sizes:
         raise UserError("--train-frequency, --gradient-steps and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 < args.asap_tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau, --asap-tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
-    if not all(0 <= f < 1 for f in args.snapshot_fractions):
-        raise UserError(f"every --snapshot-fractions entry must be in [0, 1), got {args.snapshot_fractions}")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
     if args.autotune and args.alpha == 0:
         raise UserError("--autotune learns log(alpha): start it from an --alpha > 0")
 
@@ -314,96 +303,12 @@ def soft_update(target, source, tau):
         target_param.lerp_(param, tau)
 
 
-def save_checkpoint(path, args, env, global_step, nets, log_alpha, resume_state=None):
-    """The checkpoint, and beside it <exp_name>.resume.pt (replay buffer, random states) for --resume. Each atomic
-    (temp file + rename), the resume state first, so a crash mid-write never destroys the previous pair."""
-    def box(space):
-        return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
-
-    checkpoint = {"algorithm": os.path.basename(__file__), "args": vars(args), "env_id": args.env_id,
-                  "observation_space": box(env.observation_space), "action_space": box(env.action_space),
-                  "global_step": global_step, **{name: module.state_dict() for name, module in nets.items()},
-                  "log_alpha": log_alpha.detach()}
-    resume = [(resume_state | {"global_step": global_step}, path[: -len(".pt")] + ".resume.pt")] if resume_state else []
-    for data, target in resume + [(checkpoint, path)]:
-        torch.save(data, target + ".tmp")
-        os.replace(target + ".tmp", target)
-
-
-def load_resume(args: Args):
-    """--resume: the run's flags (with the changes that are safe), its checkpoint path, checkpoint and resume state."""
-    path = args.resume
-    if os.path.isdir(path):
-        found = [f[: -len(".resume.pt")] + ".pt" for f in os.listdir(path) if f.endswith(".resume.pt")]
-        if len(found) != 1:
-            raise UserError(f"cannot resume from {path}: {len(found)} checkpoints with a resume state in it, name one")
-        path = os.path.join(path, found[0])
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        state = torch.load(path[: -len(".pt")] + ".resume.pt", map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise UserError(f"cannot resume from {args.resume}: {str(e).splitlines()[0]}") from None
-    this_file = os.path.basename(__file__)
-    if checkpoint.get("algorithm") != this_file or state["global_step"] != checkpoint["global_step"]:
-        raise UserError(f"cannot resume from {path}: not a {this_file} checkpoint with its resume state")
-    saved, given, defaults = checkpoint["args"], vars(args), vars(Args())  # a flag left at its default: the run's
-    changed = {k for k in defaults if k != "resume" and given[k] not in (saved.get(k, defaults[k]), defaults[k])}
-    unsafe = sorted(changed - {"total_timesteps", "checkpoint_interval", "snapshot_fractions", "device", "track",
-                               "wandb_project_name", "wandb_entity"})
-    if unsafe:
-        raise UserError(f"--resume {path}: the run has " + ", ".join(f"--{k.replace('_', '-')} {saved.get(k)}" for k in
-                        unsafe) + "; a resumed run keeps its own (changing them needs a new run)")
-    for k in sorted(changed):
-        print(f"resume: --{k.replace('_', '-')} {saved.get(k)} -> {given[k]}", flush=True)
-    args = Args(**{k: saved.get(k, v) for k, v in defaults.items()} | {k: given[k] for k in changed | {"resume"}})
-    check_args(args)
-    return args, path, checkpoint, state
-
-
-def check_finite(losses, global_step):
-    if not torch.isfinite(torch.stack(list(losses.values()))).all():  # one host sync per step
-        name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
-        raise NonFiniteLoss(f"loss {name} is {value} at step {global_step}")
-
-
-def steps_per_second(step, first_step, start_time):
-    """Of the current phase, from first_step: the warm-up, training (from --learning-starts on, the phase that SPS
-    reports) or a resumed run."""
-    return (step - first_step) / max(time.time() - start_time, 1e-9)
-
-
-def progress(step, args, sps, recent_returns):
-    """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
-    eta = int((args.total_timesteps - step) / max(sps, 1e-9))
-    phase = "" if step > args.learning_starts else " (warm-up)"
-    ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
-    return (f"step {step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:{eta // 60 % 60:02d}:"
-            f"{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
-
-
 def main(args: Args):
     check_args(args)
-    checkpoint, state = None, None
-    if args.resume:  # the same run folder, TensorBoard log and checkpoint
-        args, checkpoint_path, checkpoint, state = load_resume(args)
-        run_dir = os.path.dirname(checkpoint_path)
-        run_name = os.path.basename(run_dir)
-    else:
-        run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
-        run_dir = os.path.join("runs", run_name)
-        checkpoint_path = os.path.join(run_dir, f"{args.exp_name}.pt")
-    device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
     env = make_env(args.env_id, args.seed)
-    if args.track:
-        try:
-            import wandb
-        except ImportError:
-            raise UserError("--track needs wandb: pip install wandb") from None
-        wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
-                   config=vars(args), name=run_name, save_code=True)
-    writer = SummaryWriter(run_dir, purge_step=state and state["global_step"])  # resumed: drop what came after
-    table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
-    writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
+    run = run_utils.Run(args, __file__)  # the run folder (a new one, or the resumed run's), TensorBoard, signals
+    writer = run.writer
+    device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
 
     # TRY NOT TO MODIFY: seeding
     random.seed(args.seed)
@@ -431,129 +336,84 @@ def main(args: Args):
     log_alpha = torch.tensor(math.log(args.alpha) if args.alpha > 0 else -math.inf, device=device,
                              requires_grad=args.autotune)
     target_entropy = -float(act_dim)
-    nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "qf1_target": qf1_target,
-            "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer,
+    nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "qf1_target": qf1_target, "qf2_target": qf2_target,
+            "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer, "log_alpha": log_alpha,
             "actor_ema": actor_ema}
     if args.autotune:
         nets["a_optimizer"] = a_optimizer = optim.Adam([log_alpha], **adam)
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
     method = "SAC + ASAP" if args.lambda_p + args.lambda_s + args.lambda_t > 0 else "SAC"
-    print(f"{run_dir}: {args.env_id}, {method} on {device}", flush=True)
+    print(f"{run.dir}: {args.env_id}, {method} on {device}", flush=True)
 
     recent_returns = deque(maxlen=10)
     episode_actions = []  # the policy's actions before exploration noise, env units: charts/action_oscillation
-    start_time = last_print = time.time()
-    global_step = start_step = 0
     latest = {}  # the latest value of each loss, logged every 100 steps
     env_state = None  # the env's generator before its latest reset: --resume starts that episode from its beginning
-    if state:
-        for name, module in nets.items():
-            module.load_state_dict(checkpoint[name])
-        with torch.no_grad():
-            log_alpha.copy_(checkpoint["log_alpha"])
+    if run.state:
+        state = run.restore(nets)
         rb.load_state_dict(state["buffer"])
-        random.setstate(state["python"])
         rng.bit_generator.state, env_state, latest = state["numpy"], state["env"], state["latest"]
-        torch.set_rng_state(state["torch"])
-        global_step = start_step = state["global_step"]
-        print(f"resumed at step {global_step:,} from {checkpoint_path}", flush=True)
 
     def resume_state():
-        return {"buffer": rb.state_dict(), "python": random.getstate(), "numpy": rng.bit_generator.state,
-                "torch": torch.get_rng_state(), "env": env_state, "latest": latest}
+        return {"buffer": rb.state_dict(), "numpy": rng.bit_generator.state, "env": env_state, "latest": latest}
 
+    run.track(env, nets, resume_state)
     if env_state:
         env.unwrapped.np_random.bit_generator.state = env_state
     obs, _ = env.reset(seed=None if env_state else args.seed)
     prev_obs = obs  # s_{t-1} := s_t at an episode's first step
-    snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
-    try:
-        for global_step in range(global_step, args.total_timesteps):
-            if global_step in snapshots:  # the networks after global_step steps
-                save_checkpoint(os.path.join(run_dir, f"{args.exp_name}_step{global_step}.pt"), args, env, global_step,
-                                nets, log_alpha)
-            # ALGO LOGIC: put action logic here
-            if global_step < args.learning_starts:
-                action = rng.uniform(-1.0, 1.0, act_dim)
-            else:
-                with torch.no_grad():
-                    action, _, mean = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])
-                action, mean = torch.cat([action, mean]).cpu().numpy()  # one host copy for both
-                episode_actions.append(scale_action(mean, low, high))
+    for global_step in range(run.step, args.total_timesteps):
+        # ALGO LOGIC: put action logic here
+        if global_step < args.learning_starts:
+            action = rng.uniform(-1.0, 1.0, act_dim)
+        else:
+            with torch.no_grad():
+                action, _, mean = actor.get_action(torch.as_tensor(obs, dtype=torch.float32, device=device)[None])
+            action, mean = torch.cat([action, mean]).cpu().numpy()  # one host copy for both
+            episode_actions.append(scale_action(mean, low, high))
 
-            # TRY NOT TO MODIFY: execute the game and log data.
-            next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
-            rb.add(obs, action, reward, next_obs, terminated, prev_obs)
-            prev_obs, obs = obs, next_obs
-            if terminated or truncated:
-                recent_returns.append(float(info["episode"]["r"]))
-                writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
-                writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
-                if len(episode_actions) > 1:  # jitter while training: mean |a(t+1) - a(t)| over steps and dims
-                    writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
-                                      global_step)
-                episode_actions = []
-                env_state = env.unwrapped.np_random.bit_generator.state
-                obs, _ = env.reset()
-                prev_obs = obs
+        # TRY NOT TO MODIFY: execute the game and log data.
+        next_obs, reward, terminated, truncated, info = env.step(scale_action(action, low, high))
+        rb.add(obs, action, reward, next_obs, terminated, prev_obs)
+        prev_obs, obs = obs, next_obs
+        if terminated or truncated:
+            recent_returns.append(float(info["episode"]["r"]))
+            writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
+            writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+            if len(episode_actions) > 1:  # jitter while training: mean |a(t+1) - a(t)| over steps and dims
+                writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
+                                  global_step)
+            episode_actions = []
+            env_state = env.unwrapped.np_random.bit_generator.state
+            obs, _ = env.reset()
+            prev_obs = obs
 
-            # ALGO LOGIC: training.
-            if global_step >= args.learning_starts:
-                if global_step == args.learning_starts:
-                    start_time, start_step = time.time(), global_step  # SPS counts the training phase only
-                    print(f"step {global_step:,}: warm-up done, training starts", flush=True)
-                for _ in range(args.gradient_steps if (global_step + 1) % args.train_frequency == 0 else 0):
-                    data = rb.sample(args.batch_size)
-                    pi, log_pi, _ = actor.get_action(data.observations)
-                    alpha = log_alpha.detach().exp()
-                    losses = {"alpha": alpha}
-                    if args.autotune:
-                        alpha_loss = -(log_alpha * (log_pi.detach() + target_entropy)).mean()
-                        a_optimizer.zero_grad()
-                        alpha_loss.backward()
-                        a_optimizer.step()
-                        losses["alpha_loss"] = alpha_loss.detach()
-                    losses |= update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha)
-                    losses |= update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi, actor_ema)
-                    soft_update(qf1_target, qf1, args.tau)
-                    soft_update(qf2_target, qf2, args.tau)
-                    soft_update(actor_ema, actor, args.asap_tau)  # after every gradient step, as the authors' code
-                    check_finite(losses, global_step)
-                    latest |= losses
+        # ALGO LOGIC: training.
+        if global_step >= args.learning_starts:
+            for _ in range(args.gradient_steps if (global_step + 1) % args.train_frequency == 0 else 0):
+                data = rb.sample(args.batch_size)
+                pi, log_pi, _ = actor.get_action(data.observations)
+                alpha = log_alpha.detach().exp()
+                losses = {"alpha": alpha}
+                if args.autotune:
+                    alpha_loss = -(log_alpha * (log_pi.detach() + target_entropy)).mean()
+                    a_optimizer.zero_grad()
+                    alpha_loss.backward()
+                    a_optimizer.step()
+                    losses["alpha_loss"] = alpha_loss.detach()
+                losses |= update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha)
+                losses |= update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi, actor_ema)
+                soft_update(qf1_target, qf1, args.tau)
+                soft_update(qf2_target, qf2, args.tau)
+                soft_update(actor_ema, actor, args.asap_tau)  # after every gradient step, as the authors' code
+                run.check_finite(losses, global_step)
+                latest |= losses
 
-            if latest and global_step % 100 == 0:
-                for name, value in latest.items():
-                    writer.add_scalar(f"losses/{name}", value.item(), global_step)
-                sps = steps_per_second(global_step + 1, start_step, start_time)
-                writer.add_scalar("charts/SPS", int(sps), global_step)
-            if args.checkpoint_interval and (global_step + 1) % args.checkpoint_interval == 0:
-                save_checkpoint(checkpoint_path, args, env, global_step + 1, nets, log_alpha, resume_state())
-            if time.time() - last_print > 10 or global_step + 1 == args.total_timesteps:
-                last_print = time.time()
-                sps = steps_per_second(global_step + 1, start_step, start_time)
-                print(progress(global_step + 1, args, sps, recent_returns), flush=True)
-    except KeyboardInterrupt:
-        save_checkpoint(checkpoint_path, args, env, global_step, nets, log_alpha, resume_state())
-        print(f"interrupted at step {global_step}; checkpoint saved to {checkpoint_path}", flush=True)
-        raise SystemExit(130)
-    except NonFiniteLoss as e:
-        kept = f"the last good checkpoint {checkpoint_path} is kept"
-        if not os.path.exists(checkpoint_path):
-            kept = "no checkpoint was written before it"
-        raise UserError(f"training stopped: {e}; {kept}") from None
-    finally:
-        env.close()
-        writer.close()
-    save_checkpoint(checkpoint_path, args, env, args.total_timesteps, nets, log_alpha, resume_state())
-    print(f"done; checkpoint saved to {checkpoint_path}", flush=True)
-    return run_dir
+        if run.step_done(global_step + 1, latest, recent_returns):  # logs, checkpoints; True: a signal asks to stop
+            break
+    env.close()
+    return run.finish()
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # also as a background job, which ignores SIGINT
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # cluster preemption saves like Ctrl-C
-    try:
-        main(tyro.cli(Args))
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_utils.cli(main, Args)

@@ -8,6 +8,7 @@
 # exists, so a study continues after an interruption, on another machine, or in pieces. Checkpoints, logs and
 # event files stay in DIR/work and DIR/jobs (ignored by git).
 import csv
+import fcntl
 import glob
 import json
 import os
@@ -26,14 +27,14 @@ import numpy as np
 import tyro
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+import run_utils  # noqa: E402
+from run_utils import UserError  # noqa: E402
+
 SETTINGS_FILE = os.path.join(REPO, "benchmarks", "paper_settings.toml")
 with open(SETTINGS_FILE, "rb") as f:
     SETTINGS = tomllib.load(f)
 FAST_FILE = {"td3_pave.py": "td3_pave_fast.py"}  # the same math, proven equal (tests/test_fast.py)
-
-
-class UserError(Exception):
-    """Bad input: reported as one line, no traceback."""
 
 
 # --- the paper's settings as commands ------------------------------------------------------------------------
@@ -61,7 +62,7 @@ def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=Fal
                   compile=False):
     """(algorithm file, its flags) for one run of a study."""
     flags = paper_flags(method, env_id)
-    if total_timesteps:
+    if total_timesteps is not None:
         flags["total_timesteps"] = total_timesteps
     flags |= {"seed": seed, "exp_name": method, "checkpoint_interval": checkpoint_interval}
     file = SETTINGS["method"][method]["file"]
@@ -125,6 +126,10 @@ def attempts(work):
         return sum(line.startswith("$ ") for line in f)
 
 
+class Interrupted(RuntimeError):
+    """The training stopped on a signal and saved its resume state."""
+
+
 def wait(child, seconds):
     """The child's exit code, or None if it still runs after `seconds`."""
     try:
@@ -169,6 +174,8 @@ def train(job, work, owner=None):
             raise
         finally:
             write_seconds()
+    if rc == 130:  # a signal stopped it and it saved: not a failure
+        raise Interrupted(f"training was interrupted and saved; `run` again resumes it (log: {work}/train.log)")
     if rc != 0:
         with open(os.path.join(work, "train.log")) as f:
             tail = "".join(f.readlines()[-15:])
@@ -231,6 +238,12 @@ def run_one(job: dict, owner=None) -> str:
     """One (method, env, seed) of a study: train, evaluate its checkpoint, write the record. Returns its path."""
     work, record = run_paths(job["study"], job["env_id"], job["method"], job["seed"])
     os.makedirs(work, exist_ok=True)
+    lock = open(os.path.join(work, ".lock"), "w")  # held until this process ends: one training per run
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise RuntimeError(f"{name(job)} is being trained by another process (a `run` before this one, whose jobs "
+                           "still train?); this one leaves it alone") from None
     failed = os.path.join(work, "failed.txt")
     try:
         trained = train(job, work, owner)
@@ -253,7 +266,7 @@ def run_one(job: dict, owner=None) -> str:
             out_dir=os.path.join(work, "eval"),
         )
         (row,), levels, sigma_base = eval_smoothness.evaluate(args)
-        ckpt = torch.load(trained["checkpoint"], map_location="cpu", weights_only=True)
+        ckpt, _ = run_utils.load_checkpoint(trained["checkpoint"])
         commit, dirty = git_commit()
         write_json(
             record,
@@ -283,6 +296,8 @@ def run_one(job: dict, owner=None) -> str:
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
             },
         )
+    except Interrupted:
+        raise
     except Exception:  # a failure (not a cancel, an interrupt or a requeue)
         import traceback
 
@@ -350,6 +365,9 @@ class Run:
     """more sbatch options as key=value, e.g. account=myproject qos=normal"""
 
 
+STUDY_FLAGS = {"seed", "exp_name", "total_timesteps", "checkpoint_interval", "resume", "env_id"}  # set per run
+
+
 def plan(args: Run):
     """The study's runs, each a job for run_one."""
     unknown = [m for m in args.methods if m not in SETTINGS["method"]] + [
@@ -366,7 +384,16 @@ def plan(args: Run):
         raise UserError("--checkpoint-interval must be >= 0, and --compile goes with --fast")
     if any("=" not in kv for kv in args.flags):
         raise UserError(f"--flags takes name=value pairs, got {' '.join(args.flags)}")
-    extra = to_cli(dict(kv.lstrip("-").split("=", 1) for kv in args.flags))
+    extra = dict(kv.lstrip("-").replace("-", "_").split("=", 1) for kv in args.flags)
+    taken = sorted(set(extra) & STUDY_FLAGS)
+    if taken:
+        raise UserError(f"--flags {', '.join(taken)}: the study sets these itself (use --seeds, --total-timesteps, "
+                        "--checkpoint-interval; exp_name is the method, resume is automatic)")
+    if args.total_timesteps is not None and args.total_timesteps < 1:
+        raise UserError(f"--total-timesteps must be >= 1, got {args.total_timesteps}")
+    if len(set(args.seeds)) != len(args.seeds):
+        raise UserError(f"--seeds {' '.join(map(str, args.seeds))} repeats a seed")
+    extra = to_cli(extra)
     jobs = []
     for env_id in args.envs:
         for method in args.methods:
@@ -455,7 +482,7 @@ def run(args: Run):
         return 0
     executor = make_executor(args)
     workers = args.workers or max(1, (os.cpu_count() or 1) // args.threads)
-    pending, running, failures = list(todo), {}, 0
+    pending, running, failures, interrupted = list(todo), {}, 0, 0
     if args.executor == "slurm":  # one job array; Slurm's own queue bounds it
         running = dict(zip(map(name, todo), executor.map_array(StudyRun(), todo)))
         print(f"submitted Slurm job array {next(iter(running.values())).job_id.split('_')[0]} ({len(todo)} tasks)")
@@ -472,8 +499,13 @@ def run(args: Run):
                         job.result()
                         print(f"done   {key}", flush=True)
                     except Exception as e:
+                        why = str(e).strip().splitlines()[-1]
+                        if why.startswith("training was interrupted"):  # submitit re-raises it as a FailedJobError
+                            interrupted += 1
+                            print(f"INTERRUPTED {key}: {why}", flush=True)
+                            continue
                         failures += 1
-                        print(f"FAILED {key}: {str(e).strip().splitlines()[-1]} (log: {job.paths.stderr})", flush=True)
+                        print(f"FAILED {key}: {why} (log: {job.paths.stderr})", flush=True)
             time.sleep(1.0)
     except KeyboardInterrupt:
         if args.executor == "local":
@@ -483,8 +515,9 @@ def run(args: Run):
         else:
             print("interrupted: the Slurm jobs go on; `status` shows them, `run` again submits only what has no record")
         return 130
-    print(f"{len(todo) - failures} runs finished, {failures} failed; `report {args.study}` makes the tables")
-    return 1 if failures else 0
+    print(f"{len(todo) - failures - interrupted} runs finished, {interrupted} interrupted (saved), {failures} failed; "
+          f"`report {args.study}` makes the tables")
+    return 1 if failures else 130 if interrupted else 0
 
 
 def name(job):
@@ -598,14 +631,21 @@ def improvement(sm, base_sm, resamples, seed=0):
     return p, float(ci.confidence_interval.low), float(ci.confidence_interval.high)
 
 
+RECORD_FIELDS = {"method", "env_id", "seed", "levels", "train_seconds"}  # what report reads of a record
+
+
 def load_records(study):
     records = []
     for path in sorted(glob.glob(os.path.join(study, "records", "*", "*", "seed*.json"))):
         try:
             with open(path) as f:
-                records.append(json.load(f))
+                record = json.load(f)
         except (OSError, json.JSONDecodeError) as e:
             raise UserError(f"cannot read record {path}: {e}") from None
+        missing = sorted(RECORD_FIELDS - set(record)) if isinstance(record, dict) else ["(not a JSON object)"]
+        if missing:
+            raise UserError(f"record {path} lacks {', '.join(missing)}: remove it and `run` again to remake it")
+        records.append(record)
     return records
 
 

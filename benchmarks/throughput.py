@@ -25,11 +25,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-import gymnasium as gym
 import torch
 import tyro
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import run_utils  # noqa: E402
 PAPER_WALKER2D = (  # label=file flags: each file with the paper's Walker2d-v5 weights (the PAVE files' defaults)
     "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
     "td3_pave=td3_pave.py",
@@ -93,18 +94,6 @@ class Profile:
         return timed
 
 
-class StepClock(gym.Wrapper):
-    """Records when each env.step starts."""
-
-    def __init__(self, env, times):
-        super().__init__(env)
-        self.times = times
-
-    def step(self, action):
-        self.times.append(time.perf_counter())
-        return self.env.step(action)
-
-
 def parse_config(config):
     label, _, command = config.partition("=")
     file, *flags = command.split()
@@ -127,20 +116,18 @@ def measure(file, flags, args: Args):
     if compiled:
         compile_critic_gradients = module.compile_critic_gradients
         module.compile_critic_gradients = lambda *a: profile.wrap("critic_gradients", compile_critic_gradients(*a))
-    step_starts, ends = [], []
-    make_env = module.make_env
-    module.make_env = lambda *a: StepClock(make_env(*a), step_starts)
-    module.save_checkpoint = lambda *a: ends.append(time.perf_counter())  # the end of training; nothing is written
     run_args = tyro.cli(module.Args, args=[*flags, "--env-id", args.env_id, "--learning-starts", str(args.learning_starts),
                                            "--total-timesteps", str(args.learning_starts + args.steps),
                                            "--checkpoint-interval", "0"])
+    run_args.snapshot_fractions = ()  # no saves inside the timed phase
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), open(os.devnull, "w") as devnull, \
             contextlib.redirect_stdout(devnull):
         try:
-            module.main(run_args)
+            run_dir = module.main(run_args)
+            # the training phase, from step --learning-starts to the last step's end (not the saves)
+            seconds = run_utils.load_checkpoint(os.path.join(run_dir, f"{run_args.exp_name}.pt"))[0]["train_seconds"]
         except Exception as e:  # the file's own exception classes do not pickle back to the parent
             raise RuntimeError(f"{file} {' '.join(flags)}: {type(e).__name__}: {e}") from None
-    seconds = ends[-1] - step_starts[args.learning_starts]
     parts = {name: 1000 * s / args.steps for name, s in profile.seconds.items()}
     parts[OTHER] = 1000 * seconds / args.steps - sum(parts.values())
     return {"sps": args.steps / seconds, "ms_per_step": parts}

@@ -244,7 +244,8 @@ def test_sigma_base_comes_from_the_base_checkpoint_when_one_is_given(checkpoints
     args = ev.Args(paths=(checkpoints, str(base)), episodes=1, noise_episodes=1, obs_noise=(0.1,), noise_reference_episodes=1)
     ev.evaluate(args)
     assert f"Pendulum-v1: sigma_base from {base}" in capsys.readouterr().out
-    assert ev.is_base(ckpt) and not ev.is_base(torch.load(path, weights_only=True))
+    td3_pave = ev.run_utils.import_algorithm("td3_pave.py")  # a base: every weight td3_pave.py declares at 0
+    assert ev.run_utils.is_base(ckpt, td3_pave) and not ev.run_utils.is_base(torch.load(path, weights_only=True), td3_pave)
 
 
 def test_summary_pools_episodes_and_averages_seeds():

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+import run_utils
 from conftest import read_scalars
 
 RUN = dict(env_id="Pendulum-v1", learning_starts=100, batch_size=16, hidden_sizes=(16, 16), seed=1,
@@ -28,6 +29,12 @@ def train(module, cwd, monkeypatch, **args):
     return os.path.join(cwd, module.main(module.Args(**args)))
 
 
+def resume(module, cwd, monkeypatch, *flags):
+    """--resume as on the command line: the run's flags are the defaults, the given ones go on top."""
+    monkeypatch.chdir(cwd)
+    return os.path.join(cwd, module.main(run_utils.parse_args(module.Args, [*map(str, flags)])))
+
+
 @pytest.mark.parametrize("algo", ALGOS)
 def test_resume_at_an_episode_boundary_is_bit_identical(algo, tmp_path, monkeypatch):
     module = importlib.import_module(algo)
@@ -35,7 +42,7 @@ def test_resume_at_an_episode_boundary_is_bit_identical(algo, tmp_path, monkeypa
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     whole = train(module, tmp_path / "a", monkeypatch, total_timesteps=400, **flags)
     first = train(module, tmp_path / "b", monkeypatch, total_timesteps=200, **flags)  # Pendulum: 200-step episodes
-    resumed = train(module, tmp_path / "b", monkeypatch, resume=first, total_timesteps=400)  # the run's own flags
+    resumed = resume(module, tmp_path / "b", monkeypatch, "--resume", first, "--total-timesteps", 400)
     assert resumed == first
     want, got = read_scalars(whole), read_scalars(resumed)
     want.pop("charts/SPS"), got.pop("charts/SPS")
@@ -46,11 +53,11 @@ def test_resume_refuses_other_flags_and_missing_state(tmp_path, monkeypatch):
     module = importlib.import_module("td3_pave")
     run = train(module, tmp_path, monkeypatch, total_timesteps=300, **RUN)
     with pytest.raises(module.UserError, match="the run has --env-id Pendulum-v1, --hidden-sizes"):
-        train(module, tmp_path, monkeypatch, resume=run, env_id="Hopper-v5", hidden_sizes=(32,))
+        resume(module, tmp_path, monkeypatch, "--resume", run, "--env-id", "Hopper-v5", "--hidden-sizes", 32)
     shutil.copy(os.path.join(run, "td3_pave.resume.pt"), os.path.join(run, "other.resume.pt"))
     with pytest.raises(module.UserError, match="2 checkpoints with a resume state in it, name one"):
-        train(module, tmp_path, monkeypatch, resume=run)
+        resume(module, tmp_path, monkeypatch, "--resume", run)
     os.remove(os.path.join(run, "other.resume.pt"))
     os.remove(os.path.join(run, "td3_pave.resume.pt"))
     with pytest.raises(module.UserError, match="cannot resume from"):
-        train(module, tmp_path, monkeypatch, resume=run)
+        resume(module, tmp_path, monkeypatch, "--resume", run)

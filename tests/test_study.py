@@ -95,6 +95,40 @@ def test_paper_flags_and_bad_input():
     assert bad.returncode == 1 and bad.stderr.strip().startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_bookkeeping_flags_repeated_seeds_and_bad_records_are_refused(tmp_path):
+    def plan(**kw):
+        return study.plan(study.Run(study=str(tmp_path), methods=("td3",), **kw))
+
+    for flags in (("seed=7",), ("exp_name=x",), ("total-timesteps=5",), ("resume=runs/x",)):
+        with pytest.raises(study.UserError, match="the study sets these itself"):
+            plan(flags=flags)
+    with pytest.raises(study.UserError, match="--seeds 1 2 1 repeats a seed"):
+        plan(seeds=(1, 2, 1))
+    with pytest.raises(study.UserError, match="--total-timesteps must be >= 1, got 0"):
+        plan(total_timesteps=0)
+    write_record(str(tmp_path), "Pendulum-v1", "td3", 1, [1.0], [1.0])
+    path = os.path.join(str(tmp_path), "records", "Pendulum-v1", "td3", "seed1.json")
+    record = json.load(open(path))
+    study.write_json(path, {k: v for k, v in record.items() if k != "levels"})
+    with pytest.raises(study.UserError, match=f"record {re.escape(path)} lacks levels"):
+        study.load_records(str(tmp_path))
+
+
+def test_a_run_in_training_elsewhere_is_left_alone(tmp_path):
+    """The lock of a run's work folder: a second `run` (or one after a killed `run` whose jobs still train) reports
+    the live run and trains nothing."""
+    import fcntl
+
+    (job,) = study.plan(study.Run(study=str(tmp_path), methods=("td3",), seeds=(1,), total_timesteps=200))
+    work = study.run_paths(job["study"], "Pendulum-v1", "td3", 1)[0]
+    os.makedirs(work)
+    with open(os.path.join(work, ".lock"), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RuntimeError, match="Pendulum-v1/td3/seed1 is being trained by another process"):
+            study.run_one(job)
+    assert os.listdir(work) == [".lock"]  # nothing started, no failed.txt
+
+
 def test_iqm_interval_and_improvement_by_hand():
     # IQM of 5 seeds: the mean of the middle three, whatever the outlier
     assert study.iqm(np.array([100.0, 2.0, 1.0, 4.0, 3.0])) == pytest.approx(3.0)

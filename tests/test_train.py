@@ -20,6 +20,7 @@ import pytest
 import torch
 import tyro
 
+import run_utils
 import sac_pave
 import td3_pave_fast
 
@@ -316,26 +317,35 @@ def test_sac_autotune_learns_alpha(tmp_path, monkeypatch):
     assert "a_optimizer" in ckpt and math.isclose(ckpt["log_alpha"].exp().item(), alphas[-1], rel_tol=0.1)
 
 
-def test_an_interrupt_saves_a_loadable_checkpoint_and_exits_130(algo, tmp_path, monkeypatch):
-    """Ctrl-C and SIGTERM both arrive as KeyboardInterrupt (the handlers in __main__; the next test sends a real one)."""
+def test_an_interrupt_finishes_the_step_saves_a_resumable_pair_and_exits_130(algo, tmp_path, monkeypatch):
+    """A real SIGINT in the middle of the fifth update (the next test sends one from outside): the step ends, the
+    pair is saved at its boundary, and a second signal during the save changes nothing."""
     module = importlib.import_module(algo)
     calls = []
-    original = module.update_critic
+    original_update, original_save = module.update_critic, run_utils.write_atomic
 
     def interrupted_at_the_fifth_update(*args):
         calls.append(1)
         if len(calls) == 5:
-            raise KeyboardInterrupt
-        return original(*args)
+            os.kill(os.getpid(), signal.SIGINT)
+        return original_update(*args)
+
+    def signalled_while_saving(data, path):
+        os.kill(os.getpid(), signal.SIGTERM)
+        original_save(data, path)
 
     monkeypatch.setattr(module, "update_critic", interrupted_at_the_fifth_update)
+    monkeypatch.setattr(run_utils, "write_atomic", signalled_while_saving)
     extra = dict(train_frequency=1, gradient_steps=1) if algo.startswith("sac") else {}
     with pytest.raises(SystemExit) as info:
         train_in_process(module, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=1000, learning_starts=50,
                          **extra)
-    assert info.value.code == 130
-    ckpt = torch.load(os.path.join(only_run_dir(tmp_path), f"{algo}.pt"), weights_only=True)
-    assert ckpt["global_step"] == 54 and set(ALGOS[algo]["keys"]) <= set(ckpt)
+    assert info.value.code == 130 and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    run_dir = only_run_dir(tmp_path)
+    ckpt = torch.load(os.path.join(run_dir, f"{algo}.pt"), weights_only=True)
+    assert ckpt["global_step"] == 55 and set(ALGOS[algo]["keys"]) <= set(ckpt)  # steps 50-54 trained, 54 finished
+    state = torch.load(os.path.join(run_dir, f"{algo}.resume.pt"), weights_only=True)
+    assert state["global_step"] == 55 and all(torch.equal(state["nets"]["actor"][k], v) for k, v in ckpt["actor"].items())
 
 
 @pytest.mark.parametrize("algo", ["td3_pave", "sac_pave"])

@@ -1,0 +1,377 @@
+# The run machinery every algorithm file shares, kept out of them as CleanRL keeps its utilities in cleanrl_utils:
+# the run folder, the checkpoint and its resume state, --resume, stopping on a signal, progress and SPS, the NaN
+# guard, and one-line errors. An algorithm file reads as its algorithm; a fork copies one algorithm file and this one.
+#
+# What a user can rely on:
+# - A signal (Ctrl-C, SIGTERM from a cluster) asks the loop to stop: it finishes the step, saves, and exits 130.
+#   More signals are ignored, so they cannot break the save.
+# - <exp_name>.resume.pt holds everything --resume needs (networks, optimizers, replay buffer, random states), written
+#   before <exp_name>.pt, each as a temp file renamed into place: a kill at any instant leaves a resume state that
+#   continues the run (the previous one or the new one), and a checkpoint that evaluates.
+# - --resume takes the run's own flags as defaults and the command line on top; only SAFE_TO_CHANGE may differ.
+import ast
+import dataclasses
+import fcntl
+import os
+import random
+import re
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import torch
+import tyro
+
+SAFE_TO_CHANGE = {"total_timesteps", "checkpoint_interval", "snapshot_fractions", "device", "track",
+                  "wandb_project_name", "wandb_entity", "resume"}  # fmt: skip
+ALGORITHM_DECLARES = {"Args", "Actor", "QNetwork", "make_env", "main", "REGULARIZER_WEIGHTS"}  # what eval imports
+
+
+class UserError(Exception):
+    """Bad input: reported as one line, no traceback."""
+
+
+def cli(main, Args):
+    """`python file.py ...`: parse the flags (onto the run's own under --resume), train, and report a UserError as
+    one `error:` line with exit code 1."""
+    Run.in_cli = True
+    try:
+        main(parse_args(Args))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def parse_args(Args, argv=None):
+    """The command line as Args. With --resume, the run's saved flags are the defaults and the command line goes on
+    top, so a flag given explicitly counts even where it equals the file's default."""
+    args = tyro.cli(Args, args=argv)
+    if not args.resume:
+        return args
+    saved = read_state(resume_paths(args.resume)[1], mmap=True)["args"]  # mmap: the buffer is not read here
+    fields = {f.name for f in dataclasses.fields(Args)}
+    return tyro.cli(Args, args=argv, default=Args(**{k: v for k, v in saved.items() if k in fields}))
+
+
+def check_run_args(args):
+    """The checks of the flags every algorithm file has."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*", args.exp_name):
+        raise UserError(f"--exp-name {args.exp_name!r} must be a plain name (letters, digits, _ . + = -), not a path")
+    if not 0 <= args.seed < 2**32:
+        raise UserError(f"--seed must be in [0, 2^32), got {args.seed}")
+    if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
+        raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
+    if not all(0 <= f < 1 for f in args.snapshot_fractions):
+        raise UserError(f"every --snapshot-fractions entry must be in [0, 1), got {args.snapshot_fractions}")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for, but torch sees no CUDA device")
+
+
+# --- the checkpoint and its resume state ------------------------------------------------------------------------
+
+
+def first_line(e):
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+def resume_paths(path):
+    """A run folder, its checkpoint or its resume state -> (checkpoint, resume state)."""
+    if os.path.isdir(path):
+        found = sorted(f for f in os.listdir(path) if f.endswith(".resume.pt"))
+        if len(found) != 1:
+            raise UserError(f"cannot resume from {path}: {len(found)} checkpoints with a resume state in it, name one")
+        path = os.path.join(path, found[0])
+    stem = path[: -len(".resume.pt")] if path.endswith(".resume.pt") else path[: -len(".pt")]
+    if not path.endswith(".pt"):
+        raise UserError(f"cannot resume from {path}: name a run folder or its .pt checkpoint")
+    return stem + ".pt", stem + ".resume.pt"
+
+
+def read_state(path, mmap=False):
+    """A resume state as a dict with at least the run's args, algorithm, step and networks. A state from before
+    the networks lived in it takes them from its checkpoint, when both are of the same step."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        if not isinstance(state, dict) or "global_step" not in state:
+            raise ValueError("not a resume state")
+        if "nets" not in state:
+            checkpoint = torch.load(path[: -len(".resume.pt")] + ".pt", map_location="cpu", weights_only=True)
+            if checkpoint["global_step"] != state["global_step"]:
+                raise ValueError(f"its checkpoint is of step {checkpoint['global_step']}, it of {state['global_step']}")
+            keys = set(checkpoint) - {"algorithm", "args", "env_id", "observation_space", "action_space", "global_step"}
+            state |= {"algorithm": checkpoint["algorithm"], "args": checkpoint["args"],
+                      "nets": {k: checkpoint[k] for k in keys}}  # fmt: skip
+        if not isinstance(state["args"], dict):
+            raise ValueError("its args are not a dict")
+    except Exception as e:
+        raise UserError(f"cannot resume from {path}: {first_line(e)}") from None
+    return ResumeState(state, path=path)
+
+
+class ResumeState(dict):
+    """A key the file asks for that the state lacks is a malformed state: one line, not a KeyError."""
+
+    def __init__(self, state, path):
+        super().__init__(state)
+        self.path = path
+
+    def __missing__(self, key):
+        raise UserError(f"cannot resume from {self.path}: it has no {key!r} (not written by this version of the file?)")
+
+
+def write_atomic(data, path):
+    """torch.save to a temp file, flushed to disk, then renamed over `path`: a reader sees the old or the new file."""
+    with open(path + ".tmp", "wb") as f:
+        torch.save(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+
+
+def state_dicts(nets):
+    """Modules and optimizers by their state dicts, plain tensors (SAC's log_alpha) as they are."""
+    return {name: x.detach().clone() if torch.is_tensor(x) else x.state_dict() for name, x in nets.items()}
+
+
+def box(space):
+    return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
+
+
+def load_checkpoint(path, device="cpu"):
+    """A checkpoint of an algorithm file, checked, with the module of the file that wrote it: for eval, study and
+    throughput. The file is imported only when it is an algorithm file of the folder beside this module (it declares
+    ALGORITHM_DECLARES, read without running it), so a checkpoint never chooses other code; a fork of td3_pave.py
+    there is one."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:
+        raise UserError(f"cannot read checkpoint {path}: {first_line(e)}") from None
+    if not isinstance(ckpt, dict) or not {"algorithm", "args", "env_id", "actor", "qf1", "action_space"} <= set(ckpt):
+        raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
+    return ckpt, import_algorithm(str(ckpt["algorithm"]), f"{path} was written by")
+
+
+def import_algorithm(name, context="asked for"):
+    """Import the algorithm file `name` of this module's folder, after reading that it is one."""
+    folder = os.path.dirname(os.path.abspath(__file__))
+    source = os.path.join(folder, os.path.basename(name))
+    if os.path.basename(name) != name or not name.endswith(".py") or not os.path.isfile(source):
+        raise UserError(f"{context} {name!r}, which is not a file in {folder}")
+    if not is_algorithm_file(source):
+        raise UserError(f"{context} {name}, which is not an algorithm file (it does not declare "
+                        f"{', '.join(sorted(ALGORITHM_DECLARES))}): nothing of it was run")
+    import importlib
+
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name[: -len(".py")])
+    except Exception as e:
+        raise UserError(f"cannot import {name}: {type(e).__name__}: {e}") from None
+
+
+def is_algorithm_file(source):
+    """Whether `source` declares at its top level what an algorithm file declares (read, not run)."""
+    try:
+        with open(source) as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    names = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    return ALGORITHM_DECLARES <= names
+
+
+def is_base(ckpt, module):
+    """A run of the file with every regularizer weight the file declares at 0 (plain TD3 or SAC)."""
+    return all(ckpt["args"].get(k, 0) == 0 for k in module.REGULARIZER_WEIGHTS)
+
+
+# --- one training run --------------------------------------------------------------------------------------------
+
+
+class Run:
+    """A training run as the algorithm file sees it: `dir`, `writer`, `state` (under --resume), `step`
+    (the steps done), and at each step's end `step_done`, which logs, prints, checkpoints and answers whether a
+    signal asked to stop. `finish` saves the last pair."""
+
+    open_run = None  # a run that ended by an exception in this process (a caller's, a test's): closed by the next
+    in_cli = False  # a command line: after a stop, signals stay ignored until the process has exited
+
+    def __init__(self, args, algorithm_file):
+        if Run.open_run is not None:
+            Run.open_run.close()
+        check_run_args(args)
+        self.algorithm = os.path.basename(algorithm_file)
+        self.state, self.step, self.stop_signal = None, 0, None
+        if args.resume:  # the same run folder, TensorBoard log and checkpoint
+            self.checkpoint_path, self.state = self.load_resume(args)
+            self.dir, self.step = os.path.dirname(self.checkpoint_path), self.state["global_step"]
+        else:
+            name = f"{args.env_id.replace('/', '_')}__{args.exp_name}__{args.seed}__{int(time.time())}"
+            self.dir = os.path.join("runs", name)
+            self.checkpoint_path = os.path.join(self.dir, f"{args.exp_name}.pt")
+        self.args = args
+        if args.total_timesteps <= args.learning_starts:
+            print(f"warning: --total-timesteps {args.total_timesteps} <= --learning-starts {args.learning_starts}: "
+                  "this run only collects random steps and never updates the networks", flush=True)
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            self.lock = open(os.path.join(self.dir, f".{args.exp_name}.lock"), "w")
+        except OSError as e:
+            raise UserError(f"cannot write the run folder {self.dir}: {e.strerror}") from None
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"{self.dir} is being trained by another process; wait for it or stop it") from None
+        Run.open_run, self.writer, self.handlers = self, None, {}
+        from torch.utils.tensorboard import SummaryWriter
+
+        if args.track:
+            try:
+                import wandb
+            except ImportError:
+                raise UserError("--track needs wandb: pip install wandb") from None
+            wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
+                       config=vars(args), name=os.path.basename(self.dir), save_code=True)  # fmt: skip
+        self.writer = SummaryWriter(self.dir, purge_step=self.state and self.step)  # resumed: drop what came after
+        table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
+        self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
+        self.snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
+        self.start_time = self.last_print = time.time()  # SPS: of the phase that runs (warm-up, training)
+        self.start_step, self.train_seconds = self.step, None
+        self.handlers = {}  # a signal asks the loop to stop (also as a background job, which ignores SIGINT)
+        if threading.current_thread() is threading.main_thread():
+            self.handlers = {s: signal.signal(s, self.on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def load_resume(self, args):
+        checkpoint_path, resume_path = resume_paths(args.resume)
+        state = read_state(resume_path)
+        if state["algorithm"] != self.algorithm:
+            raise UserError(f"cannot resume from {resume_path}: written by {state['algorithm']}, not {self.algorithm}")
+        saved, given, defaults = state["args"], vars(args), vars(type(args)())
+        changed = {k for k in defaults if given[k] != saved.get(k, defaults[k])}
+        unsafe = sorted(changed - SAFE_TO_CHANGE)
+        if unsafe:
+            raise UserError(f"--resume {resume_path}: the run has " + ", ".join(
+                f"--{k.replace('_', '-')} {saved.get(k)}" for k in unsafe) + "; a resumed run keeps its own "
+                "(changing them needs a new run)")  # fmt: skip
+        if args.total_timesteps < state["global_step"]:
+            raise UserError(f"--total-timesteps {args.total_timesteps} is below the {state['global_step']} steps the "
+                            f"run has done")  # fmt: skip
+        for k in sorted(changed - {"resume"}):
+            print(f"resume: --{k.replace('_', '-')} {saved.get(k)} -> {given[k]}", flush=True)
+        return checkpoint_path, state
+
+    def restore(self, nets):
+        """Under --resume: load the networks and optimizers, and Python's and torch's random states (after the
+        networks were made, which draws from them); returns the resume state for what the file keeps itself."""
+        for name, x in nets.items():
+            try:
+                saved = self.state["nets"][name]
+                with torch.no_grad():
+                    x.copy_(saved) if torch.is_tensor(x) else x.load_state_dict(saved)
+            except (KeyError, RuntimeError, ValueError) as e:
+                raise UserError(f"cannot resume from {self.dir}: its {name} does not fit ({first_line(e)})") from None
+        random.setstate(self.state["python"])
+        torch.set_rng_state(self.state["torch"])
+        print(f"resumed at step {self.step:,} from {self.checkpoint_path}", flush=True)
+        return self.state
+
+    def track(self, env, nets, resume_state):
+        """What a save writes: the env's spaces, the networks (and optimizers), and the file's own resume state."""
+        self.env, self.nets, self.resume_state = env, nets, resume_state
+        if 0 in self.snapshots and self.step == 0:
+            self.save(self.snapshot_path(0), 0, resume=False)  # the initial networks
+
+    def snapshot_path(self, step):
+        return os.path.join(self.dir, f"{self.args.exp_name}_step{step}.pt")
+
+    def save(self, path, step, resume=True):
+        """The checkpoint at `path` and, with resume, its resume state beside it (first)."""
+        nets = state_dicts(self.nets)
+        checkpoint = {"algorithm": self.algorithm, "args": vars(self.args), "env_id": self.args.env_id,
+                      "observation_space": box(self.env.observation_space), "action_space": box(self.env.action_space),
+                      "global_step": step, **nets}  # fmt: skip
+        if self.train_seconds is not None:  # the training phase of the attempt that ended the run (benchmarks)
+            checkpoint["train_seconds"] = self.train_seconds
+        try:
+            if resume:
+                write_atomic(self.resume_state() | {"algorithm": self.algorithm, "args": vars(self.args), "nets": nets,
+                             "global_step": step, "python": random.getstate(), "torch": torch.get_rng_state()},
+                             path[: -len(".pt")] + ".resume.pt")  # fmt: skip
+            write_atomic(checkpoint, path)
+        except OSError as e:
+            kept = "the previous checkpoint and resume state are kept"
+            raise UserError(f"cannot save {path}: {e.strerror}; {kept}") from None
+
+    def on_signal(self, signum, frame):
+        if self.stop_signal is None:
+            print(f"\n{signal.Signals(signum).name}: stopping after this step and saving (further signals are "
+                  "ignored until the save is done)", flush=True)  # fmt: skip
+            self.stop_signal = signum
+
+    def check_finite(self, losses, step):
+        """Stop with the loss's name and step on NaN or inf, keeping the last good checkpoint (one host sync)."""
+        if not torch.isfinite(torch.stack(list(losses.values()))).all():
+            name, value = next((k, v.item()) for k, v in losses.items() if not torch.isfinite(v))
+            kept = f"the last good checkpoint {self.checkpoint_path} is kept"
+            if not os.path.exists(self.checkpoint_path):
+                kept = "no checkpoint was written before it"
+            self.close()
+            raise UserError(f"training stopped: loss {name} is {value} at step {step}; {kept}")
+
+    def step_done(self, step, latest, recent_returns):
+        """The end of a step (`step` steps done): losses and SPS to TensorBoard every 100 steps, snapshots, the
+        periodic checkpoint, the console line. True when a signal asked to stop."""
+        self.step, args = step, self.args
+        if step == args.learning_starts:  # SPS counts the training phase only
+            self.start_time, self.start_step = time.time(), step
+            print(f"step {step:,}: warm-up done, training starts", flush=True)
+        if latest and (step - 1) % 100 == 0:
+            for name, value in latest.items():
+                self.writer.add_scalar(f"losses/{name}", value.item(), step - 1)
+            self.writer.add_scalar("charts/SPS", int(self.sps()), step - 1)
+        if step in self.snapshots:
+            self.save(self.snapshot_path(step), step, resume=False)
+        if args.checkpoint_interval and step % args.checkpoint_interval == 0:
+            self.save(self.checkpoint_path, step)
+        if time.time() - self.last_print > 10 or step == args.total_timesteps:
+            self.last_print = time.time()
+            print(self.progress(recent_returns), flush=True)
+        if step == args.total_timesteps and step > args.learning_starts:
+            self.train_seconds = time.time() - self.start_time  # this attempt's training phase (benchmarks)
+        return self.stop_signal is not None
+
+    def sps(self):
+        return (self.step - self.start_step) / max(time.time() - self.start_time, 1e-9)
+
+    def progress(self, recent_returns):
+        """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
+        sps, args = self.sps(), self.args
+        eta = int((args.total_timesteps - self.step) / max(sps, 1e-9))
+        phase = "" if self.step > args.learning_starts else " (warm-up)"
+        ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
+        return (f"step {self.step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:"
+                f"{eta // 60 % 60:02d}:{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
+
+    def finish(self):
+        """Save the checkpoint and resume state of the steps done; exit 130 when a signal stopped the run."""
+        self.save(self.checkpoint_path, self.step)
+        self.close()
+        if self.stop_signal is not None:
+            print(f"interrupted at step {self.step:,}; checkpoint saved to {self.checkpoint_path}; continue with: "
+                  f"python {self.algorithm} --resume {self.dir}", flush=True)  # fmt: skip
+            raise SystemExit(130)
+        print(f"done; checkpoint saved to {self.checkpoint_path}", flush=True)
+        return self.dir
+
+    def close(self):
+        Run.open_run = None
+        if self.writer is not None:
+            self.writer.close()
+        for s, handler in self.handlers.items() if not (self.in_cli and self.stop_signal) else ():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        self.lock.close()
