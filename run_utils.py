@@ -198,14 +198,14 @@ class Run:
     signal asked to stop. `finish` saves the last pair."""
 
     open_run = None  # a run that ended by an exception in this process (a caller's, a test's): closed by the next
-    in_cli = False  # a command line: after a stop, signals stay ignored until the process has exited
+    in_cli = False  # a command line (cli): after a stop, signals stay ignored until the process has exited
 
     def __init__(self, args, algorithm_file):
         if Run.open_run is not None:
             Run.open_run.close()
         check_run_args(args)
         self.algorithm = os.path.basename(algorithm_file)
-        self.state, self.step, self.stop_signal = None, 0, None
+        self.state, self.step, self.stop_signal, self.env_state, self.resets = None, 0, None, None, 0
         if args.resume:  # the same run folder, TensorBoard log and checkpoint
             self.checkpoint_path, self.state = self.load_resume(args)
             self.dir, self.step = os.path.dirname(self.checkpoint_path), self.state["global_step"]
@@ -265,26 +265,39 @@ class Run:
             print(f"resume: --{k.replace('_', '-')} {saved.get(k)} -> {given[k]}", flush=True)
         return checkpoint_path, state
 
-    def restore(self, nets):
-        """Under --resume: load the networks and optimizers, and Python's and torch's random states (after the
-        networks were made, which draws from them); returns the resume state for what the file keeps itself."""
-        for name, x in nets.items():
-            try:
-                saved = self.state["nets"][name]
-                with torch.no_grad():
-                    x.copy_(saved) if torch.is_tensor(x) else x.load_state_dict(saved)
-            except (KeyError, RuntimeError, ValueError) as e:
-                raise UserError(f"cannot resume from {self.dir}: its {name} does not fit ({first_line(e)})") from None
-        random.setstate(self.state["python"])
-        torch.set_rng_state(self.state["torch"])
-        print(f"resumed at step {self.step:,} from {self.checkpoint_path}", flush=True)
-        return self.state
-
-    def track(self, env, nets, resume_state):
-        """What a save writes: the env's spaces, the networks (and optimizers), and the file's own resume state."""
-        self.env, self.nets, self.resume_state = env, nets, resume_state
-        if 0 in self.snapshots and self.step == 0:
+    def track(self, env, nets, rb, rng, latest, extra=None):
+        """What a save writes and --resume restores: the networks and optimizers (`nets`; a plain tensor such as SAC's
+        log_alpha by value), the replay buffer, the numpy generator of the file's own draws, the latest losses,
+        Python's and torch's random states, the env's generator (reset_env), and `extra()` of the file's own. Called
+        once the networks are made (which draws from torch's generator): a resumed run restores them here."""
+        self.env, self.nets, self.rb, self.rng, self.latest, self.extra = env, nets, rb, rng, latest, extra
+        if self.state:
+            for name, x in nets.items():
+                try:
+                    saved = self.state["nets"][name]
+                    with torch.no_grad():
+                        x.copy_(saved) if torch.is_tensor(x) else x.load_state_dict(saved)
+                except (KeyError, RuntimeError, ValueError) as e:
+                    raise UserError(f"cannot resume from {self.dir}: its {name} does not fit ({first_line(e)})") from None
+            rb.load_state_dict(self.state["buffer"])
+            rng.bit_generator.state = self.state["numpy"]
+            latest |= self.state["latest"]
+            random.setstate(self.state["python"])
+            torch.set_rng_state(self.state["torch"])
+            print(f"resumed at step {self.step:,} from {self.checkpoint_path}", flush=True)
+        elif 0 in self.snapshots:
             self.save(self.snapshot_path(0), 0, resume=False)  # the initial networks
+
+    def reset_env(self, env):
+        """env.reset() for the loop. The first seeds the env with --seed, or, resumed, sets its generator to where the
+        interrupted episode began, so that episode starts again; each records that generator state for a save."""
+        if self.resets == 0 and self.state and self.state["env"] is not None:
+            self.env_state = self.state["env"]
+            env.unwrapped.np_random.bit_generator.state = self.env_state
+        elif self.resets > 0:
+            self.env_state = env.unwrapped.np_random.bit_generator.state
+        self.resets += 1
+        return env.reset(seed=None if self.env_state else self.args.seed)
 
     def snapshot_path(self, step):
         return os.path.join(self.dir, f"{self.args.exp_name}_step{step}.pt")
@@ -299,9 +312,10 @@ class Run:
             checkpoint["train_seconds"] = self.train_seconds
         try:
             if resume:
-                write_atomic(self.resume_state() | {"algorithm": self.algorithm, "args": vars(self.args), "nets": nets,
-                             "global_step": step, "python": random.getstate(), "torch": torch.get_rng_state()},
-                             path[: -len(".pt")] + ".resume.pt")  # fmt: skip
+                state = {"algorithm": self.algorithm, "args": vars(self.args), "global_step": step, "nets": nets,
+                         "buffer": self.rb.state_dict(), "numpy": self.rng.bit_generator.state, "latest": self.latest,
+                         "env": self.env_state, "python": random.getstate(), "torch": torch.get_rng_state()}  # fmt: skip
+                write_atomic(state | (self.extra() if self.extra else {}), path[: -len(".pt")] + ".resume.pt")
             write_atomic(checkpoint, path)
         except OSError as e:
             kept = "the previous checkpoint and resume state are kept"
@@ -372,6 +386,7 @@ class Run:
         Run.open_run = None
         if self.writer is not None:
             self.writer.close()
-        for s, handler in self.handlers.items() if not (self.in_cli and self.stop_signal) else ():
-            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        for s, handler in self.handlers.items():  # a stopped command line ignores signals until it has exited (Python's
+            # exit resets its own handlers to the default, which would kill it, but leaves SIG_IGN)
+            signal.signal(s, signal.SIG_IGN if self.in_cli and self.stop_signal else handler or signal.SIG_DFL)
         self.lock.close()

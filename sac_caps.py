@@ -311,19 +311,8 @@ def main(args: Args):
     recent_returns = deque(maxlen=10)
     episode_actions = []  # the policy's actions before exploration noise, env units: charts/action_oscillation
     latest = {}  # the latest value of each loss, logged every 100 steps
-    env_state = None  # the env's generator before its latest reset: --resume starts that episode from its beginning
-    if run.state:
-        state = run.restore(nets)
-        rb.load_state_dict(state["buffer"])
-        rng.bit_generator.state, env_state, latest = state["numpy"], state["env"], state["latest"]
-
-    def resume_state():
-        return {"buffer": rb.state_dict(), "numpy": rng.bit_generator.state, "env": env_state, "latest": latest}
-
-    run.track(env, nets, resume_state)
-    if env_state:
-        env.unwrapped.np_random.bit_generator.state = env_state
-    obs, _ = env.reset(seed=None if env_state else args.seed)
+    run.track(env, nets, rb, rng, latest)  # what a save writes; a resumed run gets it back here
+    obs, _ = run.reset_env(env)
     for global_step in range(run.step, args.total_timesteps):
         # ALGO LOGIC: put action logic here
         if global_step < args.learning_starts:
@@ -346,8 +335,7 @@ def main(args: Args):
                 writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
                                   global_step)
             episode_actions = []
-            env_state = env.unwrapped.np_random.bit_generator.state
-            obs, _ = env.reset()
+            obs, _ = run.reset_env(env)  # --resume starts an interrupted episode again
 
         # ALGO LOGIC: training.
         if global_step >= args.learning_starts:

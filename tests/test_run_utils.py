@@ -87,7 +87,7 @@ def test_a_kill_at_any_instant_of_a_save_leaves_a_pair_that_resumes(instant, tmp
 # --- signals: a request to stop at the next step boundary ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("gap", [0.0, 0.002, 0.05], ids=["together", "2ms", "50ms"])
+@pytest.mark.parametrize("gap", [0.0, 0.002, 0.05, 0.5], ids=["together", "2ms", "50ms", "500ms"])
 def test_two_quick_signals_save_once_and_the_run_resumes(gap, tmp_path):
     """A terminal's SIGINT and a job's forwarded SIGTERM, a few milliseconds apart (the study's Ctrl-C)."""
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "td3_pave.py"), "--env-id", "Pendulum-v1",
@@ -145,7 +145,7 @@ def test_a_malformed_resume_state_is_one_line(tmp_path, monkeypatch):
     state_path = os.path.join(run, "td3_pave.resume.pt")
     state = torch.load(state_path, weights_only=True)
     for broken, message in [({k: v for k, v in state.items() if k != "buffer"}, "has no 'buffer'"),
-                            ({"global_step": 200}, "has no 'python'"),
+                            ({"global_step": 200}, "has no 'buffer'"),
                             ([1, 2, 3], "not a resume state")]:  # fmt: skip
         torch.save(broken, state_path)
         result = run_cli("td3_pave.py", "--resume", run, "--total-timesteps", 300, cwd=tmp_path)
