@@ -57,6 +57,10 @@ class Args:
     """margin for the 'tr H_aa < -delta' rate of --critic-metrics"""
     plot_field: bool = False
     """plot ||H_sa||_2 over a 50x50 (state dim, action dim) grid per group (the paper's Appendix A figure)"""
+    sm_window: tuple[int, ...] = ()
+    """also score each episode's first W steps only, for each W given (a length-matched sm: on envs whose episodes end
+    when the robot falls, sm grows with the episode length, so compare groups at a W they reach); an episode shorter
+    than W is not scored, and counted"""
     plots: bool = True
     """write PNG plots (action traces, amplitude spectra, return and sm against noise)"""
     caps_normalization: bool = False
@@ -211,7 +215,7 @@ def rollout(env, actor, seed, noise=None):
         actions.append(action)
         obs, reward, terminated, truncated, _ = env.step(to_env_units(action, env.action_space))
         rewards.append(float(reward))
-        done = terminated or truncated
+        done = terminated or truncated  # terminated: the env ended it (a fall); truncated: the time limit
         if frames:
             frames.append(env.render())
     actions = np.array(actions)
@@ -220,8 +224,22 @@ def rollout(env, actor, seed, noise=None):
         "actions": actions,
         "env_actions": to_env_units(actions, env.action_space),
         "return": float(np.sum(rewards)),
+        "length": len(rewards),
+        "terminated": bool(terminated),
         "frames": np.array(frames),
     }
+
+
+def window_mean(scores):
+    """(mean over the scored episodes, how many were not scored)."""
+    scored = [x for x in scores if x is not None]
+    return (float(np.mean(scored)) if scored else float("nan")), len(scores) - len(scored)
+
+
+def window_score(actions, window):
+    """sm of the first `window` steps; None for an episode shorter than that (not scored: a short episode cannot
+    lower a group's length-matched sm)."""
+    return smoothness_score(actions[:window]) if len(actions) >= window else None
 
 
 def mean_std(values):
@@ -314,6 +332,9 @@ def evaluate(args: Args):
                 "returns": [e["return"] for e in episodes],
                 "sm": [smoothness_score(e["env_actions"]) for e in episodes],
                 "sm_caps": [smoothness_score(e["env_actions"], "caps") for e in episodes],
+                "lengths": [e["length"] for e in episodes],
+                "terminated": [e["terminated"] for e in episodes],
+                "sm_window": {w: [window_score(e["env_actions"], w) for e in episodes] for w in args.sm_window},
             }
             if sigma == 0:
                 row["episodes"] = episodes
@@ -336,14 +357,22 @@ def summarize(results, levels, args):
         groups.setdefault(row["group"], []).append(row)
     summary = {}
     for label, rows in groups.items():
-        summary[label] = {"checkpoints": [row["path"] for row in rows], "levels": {}}
+        summary[label] = {"env_id": rows[0]["env_id"], "checkpoints": [row["path"] for row in rows], "levels": {}}
         for sigma in levels:
             entry = {}
-            for key in ("returns", "sm") + (("sm_caps",) if args.caps_normalization else ()):
+            for key in ("returns", "sm", "lengths") + (("sm_caps",) if args.caps_normalization else ()):
                 per_ckpt = [row["levels"][sigma][key] for row in rows]
                 entry[key] = {
                     "pooled": mean_std(np.concatenate(per_ckpt)),
                     "across_seeds": mean_std([np.mean(v) for v in per_ckpt]),
+                }
+            entry["fell"] = float(np.mean([t for row in rows for t in row["levels"][sigma]["terminated"]]))
+            for w in args.sm_window:  # over the episodes that reach w steps; the others are counted
+                per_ckpt = [[x for x in row["levels"][sigma]["sm_window"][w] if x is not None] for row in rows]
+                entry[f"sm_window_{w}"] = {
+                    "pooled": mean_std(np.concatenate(per_ckpt)),
+                    "across_seeds": mean_std([np.mean(v) for v in per_ckpt if v]),
+                    "not_scored": sum(x is None for row in rows for x in row["levels"][sigma]["sm_window"][w]),
                 }
             summary[label]["levels"][str(sigma)] = entry
         if args.critic_metrics:
@@ -351,9 +380,23 @@ def summarize(results, levels, args):
     return summary
 
 
-def print_table(summary, levels):
+LENGTH_MARGIN = 0.1  # groups of one env whose mean episode lengths differ by more: their sm is not like for like
+
+
+def length_mismatch(summary, sigma):
+    """Per env, whether its groups' mean episode lengths at noise level sigma differ by more than LENGTH_MARGIN of
+    the longest (sm grows with the length: a policy that falls early scores low for the wrong reason)."""
+    lengths = {}
+    for group in summary.values():
+        lengths.setdefault(group["env_id"], []).append(group["levels"][str(sigma)]["lengths"]["pooled"]["mean"])
+    return {env: max(v) - min(v) > LENGTH_MARGIN * max(v) for env, v in lengths.items()}
+
+
+def print_table(summary, levels, windows=()):
     width = max(len("group"), *map(len, summary))  # full labels: groups may differ only in their last setting
-    print(f"\n{'group':<{width}} {'sigma':>6} {'re (pooled)':>20} {'sm (pooled)':>18} {'re (seeds)':>20} {'sm (seeds)':>18}")
+    extra = "".join(f" {f'sm@{w} (pooled)':>24}" for w in windows)
+    print(f"\n{'group':<{width}} {'sigma':>6} {'re (pooled)':>20} {'sm (pooled)':>18} {'re (seeds)':>20} {'sm (seeds)':>18}"
+          f" {'length (fell)':>18}{extra}")  # fmt: skip
     for label, group in summary.items():
         for sigma in levels:
             e = group["levels"][str(sigma)]
@@ -361,8 +404,23 @@ def print_table(summary, levels):
                 f"{e[k][w]['mean']:{f}} ({e[k][w]['std']:{f}})"
                 for w in ("pooled", "across_seeds") for k, f in (("returns", ".2f"), ("sm", ".3g"))
             ]
-            print(f"{label:<{width}} {sigma:>6g} {cells[0]:>20} {cells[1]:>18} {cells[2]:>20} {cells[3]:>18}")
-    print("re: return, higher is better; sm: FFT smoothness (ASAP/PAVE convention), lower is smoother; mean (std).")
+            length = f"{e['lengths']['pooled']['mean']:.0f} ({100 * e['fell']:.0f}%)"
+            scored = ""
+            for x in (e[f"sm_window_{w}"] for w in windows):
+                cell = f"{x['pooled']['mean']:.3g} ({x['pooled']['std']:.3g}) [{x['not_scored']} short]"
+                scored += f" {cell:>24}"
+            print(f"{label:<{width}} {sigma:>6g} {cells[0]:>20} {cells[1]:>18} {cells[2]:>20} {cells[3]:>18} "
+                  f"{length:>18}{scored}")  # fmt: skip
+    print("re: return, higher is better; sm: FFT smoothness (ASAP/PAVE convention), lower is smoother; mean (std); "
+          "length: mean episode length (the share that ended by termination, a fall)"
+          + (f"; sm@W: sm of each episode's first W steps, over the episodes that reach W ([n short]: not scored)"
+             if windows else ""))  # fmt: skip
+    for sigma in levels:
+        for env, differ in length_mismatch(summary, sigma).items():
+            if differ:
+                print(f"note: {env} at sigma {sigma:g}: the groups' mean episode lengths differ by more than "
+                      f"{LENGTH_MARGIN:.0%}, so their sm is not like for like" + ("; compare sm@W" if windows else
+                      "; compare at a common length with --sm-window W"))  # fmt: skip
     for label, group in summary.items():
         if "critic" in group:
             print(f"critic geometry, {label}: " + ", ".join(f"{k} {v['mean']:.4g}" for k, v in group["critic"].items()))
@@ -388,7 +446,10 @@ def write_outputs(results, summary, levels, sigma_base, args):
                 "sm_mean",
                 "sm_std",
                 "sm_caps_mean",
+                "length_mean",
+                "fell",
             ]
+            + [f"sm_window_{w}_{k}" for w in args.sm_window for k in ("mean", "not_scored")]
             + critic_keys
         )
         for row in results:
@@ -410,7 +471,10 @@ def write_outputs(results, summary, levels, sigma_base, args):
                         np.mean(level["sm"]),
                         np.std(level["sm"]),
                         np.mean(level["sm_caps"]),
+                        np.mean(level["lengths"]),
+                        np.mean(level["terminated"]),
                     ]
+                    + [x for w in args.sm_window for x in window_mean(level["sm_window"][w])]
                     + critic
                 )
     report = {
@@ -618,7 +682,7 @@ def write_videos(results, args):
 def main(args: Args):
     results, levels, sigma_base = evaluate(args)
     summary = summarize(results, levels, args)
-    print_table(summary, levels)
+    print_table(summary, levels, args.sm_window)
     write_outputs(results, summary, levels, sigma_base, args)
     if args.plots:
         plot(results, summary, levels, args)

@@ -35,6 +35,11 @@ SETTINGS_FILE = os.path.join(REPO, "benchmarks", "paper_settings.toml")
 with open(SETTINGS_FILE, "rb") as f:
     SETTINGS = tomllib.load(f)
 FAST_FILE = {"td3_pave.py": "td3_pave_fast.py"}  # the same math, proven equal (tests/test_fast.py)
+# Every record scores each episode's first W steps for these W (eval's --sm-window); the report compares an env's
+# methods at the largest W that a share REACHED of every method's clean episodes reach (window_for)
+WINDOWS = (25, 50, 100, 200, 500, 1000)
+REACHED = 0.8
+LENGTH_MARGIN = 0.1  # a method whose mean episode length differs from its base's by more: sm is not like for like
 
 
 # --- the paper's settings as commands ------------------------------------------------------------------------
@@ -262,6 +267,7 @@ def run_one(job: dict, owner=None) -> str:
             obs_noise=tuple(job["obs_noise"]),
             noise_reference=reference,
             critic_metrics=job["critic_metrics"],
+            sm_window=WINDOWS,
             plots=False,
             out_dir=os.path.join(work, "eval"),
         )
@@ -291,7 +297,9 @@ def run_one(job: dict, owner=None) -> str:
                 "eval": {"episodes": args.episodes, "noise_episodes": args.noise_episodes, "reset_seed": args.seed},
                 "noise_reference": reference and os.path.relpath(reference, job["study"]),
                 "sigma_base": sigma_base[job["env_id"]].tolist() if sigma_base else None,
-                "levels": {str(s): {k: row["levels"][s][k] for k in ("returns", "sm")} for s in levels},
+                "levels": {str(s): {k: row["levels"][s][k] for k in ("returns", "sm", "lengths", "terminated")}
+                           | {"sm_window": {str(w): x for w, x in row["levels"][s]["sm_window"].items()}}
+                           for s in levels},
                 "critic": row.get("critic"),
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
             },
@@ -649,8 +657,26 @@ def load_records(study):
     return records
 
 
-def summarize(records, resamples):
-    """Per (env, method, noise level): per-seed means of return and sm, their mean (std), IQM and interval."""
+def window_for(records):
+    """Per env, the length-matched window W: the largest of WINDOWS that at least REACHED of the clean episodes of
+    every method reach (None where no W is, or the records have no lengths). An episode shorter than W is not
+    scored, so a policy that falls early cannot lower its sm@W; the window is common to the methods compared."""
+    reached = {}
+    for r in records:
+        clean = r["levels"].get("0.0", {})
+        if "lengths" in clean:
+            reached.setdefault(r["env_id"], {}).setdefault(r["method"], []).extend(clean["lengths"])
+    return {
+        env: max((w for w in WINDOWS if all(np.mean(np.array(v) >= w) >= REACHED for v in methods.values())),
+                 default=None)
+        for env, methods in reached.items()
+    }  # fmt: skip
+
+
+def summarize(records, resamples, windows=None):
+    """Per (env, method, noise level): per-seed means of return and sm, their mean (std), IQM and interval; where the
+    records hold episode lengths, per seed the mean length, the share that fell and sm@W (W per env: window_for)."""
+    windows = window_for(records) if windows is None else windows
     table = {}
     for r in records:
         for level, episodes in r["levels"].items():
@@ -658,6 +684,12 @@ def summarize(records, resamples):
             cell["seeds"].append(r["seed"])
             cell["re"].append(float(np.mean(episodes["returns"])))
             cell["sm"].append(float(np.mean(episodes["sm"])))
+            if "lengths" in episodes:  # records before the episode lengths have none
+                cell.setdefault("len", []).append(float(np.mean(episodes["lengths"])))
+                cell.setdefault("fell", []).append(float(np.mean(episodes["terminated"])))
+                scored = [x for x in episodes["sm_window"].get(str(windows.get(r["env_id"])), []) if x is not None]
+                cell.setdefault("smw", []).append(float(np.mean(scored)) if scored else float("nan"))
+                cell["short"] = cell.get("short", 0) + len(episodes["lengths"]) - len(scored)
     for (env_id, method, level), cell in table.items():
         for key in ("re", "sm"):
             x = np.array(cell[key])
@@ -680,7 +712,8 @@ def report(args: Report):
     records = load_records(args.study)
     out = args.out_dir or args.study
     os.makedirs(out, exist_ok=True)
-    table = summarize(records, args.resamples)
+    windows = window_for(records)
+    table = summarize(records, args.resamples, windows)
     have = {(r["env_id"], r["method"], r["seed"]) for r in records}
     missing = [r for r in runs if (r["env_id"], r["method"], r["seed"]) not in have]
     order = {m: i for i, m in enumerate(SETTINGS["method"])}
@@ -700,13 +733,24 @@ def report(args: Report):
         for level in levels:
             title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
             lines += ["", f"## {env_id}, {title}", ""]
+            lengths = env_id in windows  # records with episode lengths: the length-matched columns
+            w = windows.get(env_id)
             lines.append(
                 "| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] "
                 "| sm IQM [95% CI] | P(sm < base) [95% CI] |"
+                + (f" length (fell) | sm@{w} mean (std) [short] |" if lengths else "")
             )
-            lines.append("|---|---|---|---|---|---|---|---|---|")
+            lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|" if lengths else ""))
             for key in (k for k in keys if k[0] == env_id and k[2] == level):
                 c, p = table[key], (paper.get(key[1]) if level == 0 else None)
+                length_cells = ""
+                if lengths and "len" in c:
+                    base = table.get((env_id, SETTINGS["method"].get(key[1], {}).get("base"), level), {})
+                    unlike = "len" in base and abs(np.mean(c["len"]) - np.mean(base["len"])) > LENGTH_MARGIN * max(
+                        np.mean(c["len"]), np.mean(base["len"]))
+                    length_cells = (f" {np.mean(c['len']):.0f} ({100 * np.mean(c['fell']):.0f}%)"
+                                    + (" ⚠ not like for like" if unlike else "") + " | "
+                                    + f"{fmt(np.nanmean(c['smw']))} ({fmt(np.nanstd(c['smw']))}) [{c['short']}] |")
                 lines.append(
                     f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
                     f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "
@@ -719,6 +763,7 @@ def report(args: Report):
                         else "base"
                     )
                     + " |"
+                    + length_cells
                 )
         if len(levels) > 1:  # Table 3 at a glance
             lines += ["", f"## {env_id}, sm under observation noise (mean (std) over seeds)", ""]
@@ -730,13 +775,23 @@ def report(args: Report):
                     + " | ".join(f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])})" if c else "" for c in cells)
                     + " |"
                 )
-        lines += ["", f"Per seed, {env_id} (no noise): sm, return", ""]
+        with_length = env_id in windows
+        lines += ["", f"Per seed, {env_id} (no noise): sm, return" + (", episode length" if with_length else ""), ""]
         for key in (k for k in keys if k[0] == env_id and k[2] == 0):
             c = table[key]
+            per_seed = sorted(zip(c["seeds"], c["sm"], c["re"], c.get("len", [None] * len(c["seeds"]))))
             cells = ", ".join(
-                f"seed {s}: {sm:.3g}, {re:.1f}" for s, sm, re in sorted(zip(c["seeds"], c["sm"], c["re"]))
+                f"seed {s}: {sm:.3g}, {re:.1f}" + (f", {n:.0f}" if n is not None else "") for s, sm, re, n in per_seed
             )
             lines.append(f"- {key[1]}: {cells}")
+        if with_length:
+            lines += ["", f"Episode length, {env_id}: length is the mean episode length and (fell) the share of episodes "
+                      "that ended by termination before the time limit. sm grows with the episode length, so a policy "
+                      f"that falls early scores low for the wrong reason: sm@{windows[env_id]} scores each episode's "
+                      f"first {windows[env_id]} steps only, the largest of {', '.join(map(str, WINDOWS))} that at least "
+                      f"{REACHED:.0%} of every method's clean episodes reach; an episode shorter than that is not scored "
+                      "([short] counts them), so falling cannot lower it. ⚠: the method's mean length differs from its "
+                      f"base's by more than {LENGTH_MARGIN:.0%}; compare sm@W there, not sm."]  # fmt: skip
     critic = [r for r in records if r.get("critic")]
     if critic:
         names = list(critic[0]["critic"])

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -249,10 +250,14 @@ def test_sigma_base_comes_from_the_base_checkpoint_when_one_is_given(checkpoints
 
 
 def test_summary_pools_episodes_and_averages_seeds():
+    def level(returns, sm, lengths):
+        return {"returns": returns, "sm": sm, "sm_caps": [0] * len(sm), "lengths": lengths,
+                "terminated": [n < 1000 for n in lengths], "sm_window": {}}  # fmt: skip
+
     rows = [
-        {"group": "g", "path": "a", "levels": {0.0: {"returns": [1.0, 3.0], "sm": [0.5, 0.5], "sm_caps": [0, 0]}}},
-        {"group": "g", "path": "b", "levels": {0.0: {"returns": [5.0, 5.0, 5.0, 9.0], "sm": [1.0] * 4, "sm_caps": [0] * 4}}},
-        {"group": "h", "path": "c", "levels": {0.0: {"returns": [7.0], "sm": [0.0], "sm_caps": [0]}}},
+        {"group": "g", "path": "a", "env_id": "E", "levels": {0.0: level([1.0, 3.0], [0.5, 0.5], [1000, 1000])}},
+        {"group": "g", "path": "b", "env_id": "E", "levels": {0.0: level([5.0, 5.0, 5.0, 9.0], [1.0] * 4, [50] * 4)}},
+        {"group": "h", "path": "c", "env_id": "E", "levels": {0.0: level([7.0], [0.0], [1000])}},
     ]
     summary = ev.summarize(rows, [0.0], ev.Args(paths=("x",)))
     returns = summary["g"]["levels"]["0.0"]["returns"]
@@ -263,6 +268,9 @@ def test_summary_pools_episodes_and_averages_seeds():
     assert returns["across_seeds"] == {"mean": 4.0, "std": 2.0}  # per-checkpoint means 2 and 6
     assert summary["g"]["levels"]["0.0"]["sm"]["across_seeds"] == {"mean": 0.75, "std": 0.25}
     assert summary["h"]["checkpoints"] == ["c"] and "sm_caps" not in summary["h"]["levels"]["0.0"]
+    assert summary["g"]["levels"]["0.0"]["lengths"]["across_seeds"]["mean"] == 525.0  # per checkpoint 1000 and 50
+    assert summary["g"]["levels"]["0.0"]["fell"] == pytest.approx(4 / 6)  # 4 of its 6 episodes ended early
+    assert ev.length_mismatch(summary, 0.0) == {"E": True}  # g's mean length 366.7 against h's 1000
 
 
 def test_snapshots_are_kept_and_evaluated_step_by_step(tmp_path, monkeypatch):
@@ -304,3 +312,68 @@ def test_video_of_each_group_and_side_by_side(tmp_path, monkeypatch, capsys):
     side = videos["Pendulum-v1_side_by_side.mp4"]
     assert side.count_frames() == 201 and side.get_data(0).shape == (590, 1000, 3)  # 500 + the 90-pixel traces
     assert np.std(side.get_data(100)[:500].astype(float)) > 1  # the frames are drawn, not blank
+
+
+# --- episode length and the length-matched sm (a falling policy cannot win) -----------------------------------------
+
+
+class FallAtFive(gym.Env):
+    """Episodes reset with an even seed end by termination (a fall) after 5 steps; the others run into the
+    10-step time limit (truncation)."""
+
+    observation_space = gym.spaces.Box(-10.0, 10.0, (2,), np.float32)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.falls, self.t = seed is not None and seed % 2 == 0, 0
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.full(2, self.t, np.float32), 1.0, self.falls and self.t == 5, False, {}
+
+
+gym.register("FallAtFive-v0", entry_point=FallAtFive, max_episode_steps=10)
+
+
+def test_lengths_and_falls_are_recorded_and_short_episodes_are_not_scored(tmp_path, monkeypatch):
+    module = importlib.import_module("td3_pave")
+    run_dir = train_in_process(module, tmp_path, monkeypatch, env_id="FallAtFive-v0", total_timesteps=60,
+                               learning_starts=20, hidden_sizes=(8,), batch_size=8)  # fmt: skip
+    args = ev.Args(paths=(os.path.join(tmp_path, run_dir, "td3_pave.pt"),), episodes=4, sm_window=(5, 8), plots=False,
+                   out_dir=str(tmp_path / "eval"))  # fmt: skip
+    (row,), levels, _ = ev.evaluate(args)
+    clean = row["levels"][0.0]
+    assert clean["lengths"] == [5, 10, 5, 10] and clean["terminated"] == [True, False, True, False]  # seeds 0, 1, 2, 3
+    assert clean["sm_window"][5] == [pytest.approx(ev.smoothness_score(e["env_actions"][:5])) for e in row["episodes"]]
+    assert [x is None for x in clean["sm_window"][8]] == [True, False, True, False]  # the falls are too short for 8
+    summaries = ev.summarize([row], levels, args)
+    ev.write_outputs([row], summaries, levels, {}, args)
+    summary = summaries[row["group"]]["levels"]["0.0"]
+    assert summary["lengths"]["pooled"]["mean"] == 7.5 and summary["fell"] == 0.5
+    assert summary["sm_window_8"]["not_scored"] == 2
+    assert summary["sm_window_8"]["pooled"]["mean"] == pytest.approx(np.mean([clean["sm_window"][8][i] for i in (1, 3)]))
+    csv_row = read_csv(tmp_path / "eval" / "eval.csv")[0]
+    assert float(csv_row["length_mean"]) == 7.5 and float(csv_row["fell"]) == 0.5
+    assert int(csv_row["sm_window_8_not_scored"]) == 2
+
+
+def test_window_score_by_hand():
+    t = np.arange(400)
+    wave = 0.5 * np.sin(2 * np.pi * 0.25 * t)  # amplitude 0.5 at 0.25 cycles per step: sm = A f = 0.125
+    assert ev.window_score(wave, 200) == pytest.approx(0.125, rel=1e-9)
+    assert ev.window_score(wave, 400) == pytest.approx(ev.smoothness_score(wave))
+    assert ev.window_score(wave[:150], 200) is None  # shorter than the window: not scored, never a low score
+    calm_then_jitter = np.concatenate([np.zeros(100), np.tile([1.0, -1.0], 50)])
+    assert ev.window_score(calm_then_jitter, 100) == 0.0 and ev.smoothness_score(calm_then_jitter) > 0.4
+
+
+def test_the_window_of_the_whole_pendulum_episode_is_sm(checkpoints, tmp_path):
+    """Pendulum's episodes all last 200 steps: sm@200 is the paper's sm, episode for episode."""
+    (path,) = glob.glob(os.path.join(checkpoints, "*td3_pave__*", "td3_pave.pt"))
+    args = ev.Args(paths=(path,), episodes=2, sm_window=(200,), plots=False, out_dir=str(tmp_path))
+    (row,), _, _ = ev.evaluate(args)
+    clean = row["levels"][0.0]
+    assert clean["lengths"] == [200, 200] and clean["terminated"] == [False, False]
+    assert clean["sm_window"][200] == clean["sm"]

@@ -180,6 +180,39 @@ def test_report_on_hand_made_records(tmp_path):
     assert os.path.exists(os.path.join(root, "Pendulum-v1.png"))
 
 
+def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
+    """Hopper-like records: the base runs its 1000 steps; 'td3_pave' falls after 60 steps in a fifth of its episodes
+    with a low sm. The window is the largest of WINDOWS that 80% of every method's episodes reach (1000 here), the
+    falls are not scored, and the length gap is flagged."""
+    root = str(tmp_path / "s")
+
+    def record(method, seed, lengths, sm, sm_at):
+        window = {str(w): [sm_at if n >= w else None for n in lengths] for w in study.WINDOWS}
+        path = os.path.join(root, "records", "Hopper-v5", method, f"seed{seed}.json")
+        study.write_json(path, {"method": method, "env_id": "Hopper-v5", "seed": seed, "train_seconds": 60.0,
+                                "levels": {"0.0": {"returns": [1000.0] * len(lengths), "sm": sm, "lengths": lengths,
+                                                   "terminated": [n < 1000 for n in lengths], "sm_window": window}}})  # fmt: skip
+
+    falls = [60, 1000, 1000, 60, 1000, 1000, 1000, 1000, 1000, 1000]  # 8 of 10 episodes run the full 1000 steps
+    for seed in (1, 2, 3):
+        record("td3", seed, [1000] * 10, [2.0] * 10, 1.5)
+        record("td3_pave", seed, falls, [0.1 if n == 60 else 2.0 for n in falls], 1.8)
+    study.write_json(os.path.join(root, "study.json"), {"runs": []})
+    assert study.window_for(study.load_records(root)) == {"Hopper-v5": 1000}  # 8 of 10 reach 1000
+    assert study.report(study.Report(study=root, resamples=500, plots=False)) == 0
+    text = open(os.path.join(root, "report.md")).read()
+    assert "| length (fell) | sm@1000 mean (std) [short] |" in text
+    pave = next(line for line in text.splitlines() if line.startswith("| td3_pave |"))
+    assert pave.endswith("| 812 (20%) ⚠ not like for like | 1.8 (0) [6] |")  # the 6 falls of 3 seeds: not scored
+    base = next(line for line in text.splitlines() if line.startswith("| td3 |"))
+    assert base.endswith("| 1000 (0%) | 1.5 (0) [0] |")
+    assert "- td3_pave: seed 1: 1.62, 1000.0, 812," in text
+    # one more fall per seed: 70% reach 100 to 1000, so the window drops to 50, which every episode reaches
+    for seed in (1, 2, 3):
+        record("td3_pave", seed, [60] + falls[1:-1] + [60], [2.0] * 10, 1.8)
+    assert study.window_for(study.load_records(root)) == {"Hopper-v5": 50}  # 70% reach 100..1000; all reach 50
+
+
 def check_tiny_study(root, methods):
     """The records a tiny study wrote: one per run, each evaluated, the noise level from the base's seed 1."""
     for method in methods:
