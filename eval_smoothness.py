@@ -532,7 +532,7 @@ def plot(results, summary, levels, args):
         for label, group in summary.items():
             stats = [[group["levels"][str(s)][key]["across_seeds"] for s in levels] for key in ("returns", "sm")]
             curves.append((label, levels, *[([s["mean"] for s in st], [s["std"] for s in st]) for st in stats]))
-        return_and_sm("observation noise sigma", "noise.png", curves)
+        return_and_sm("observation noise sigma (a fraction of sigma_base)", "noise.png", curves)
     runs = {}  # a run's snapshots (--snapshot-fractions) and its final checkpoint, in step order
     for row in results:
         runs.setdefault(os.path.dirname(row["path"]), []).append(row)

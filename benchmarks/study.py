@@ -353,6 +353,8 @@ class Run:
     """observation-noise levels, e.g. 0.01 0.05 0.1; sigma_base from the family's base method at the first seed"""
     critic_metrics: bool = False
     """also record Q1's geometry along the clean episodes"""
+    allow_no_update: bool = False
+    """allow runs whose --total-timesteps is not above their learning_starts (they train nothing)"""
     executor: Literal["local", "slurm"] = "local"
     """local processes on this machine, or a Slurm job array"""
     workers: Optional[int] = None
@@ -483,8 +485,24 @@ def run(args: Run):
             f.write(
                 "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
             )
+    done = [j for j in jobs if os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
+    other = {name(j): differ for j in done if (differ := settings_differ(j))}
+    if other:  # a record is only kept for the settings it was made with
+        key, differ = next(iter(other.items()))
+        raise UserError(
+            f"{len(other)} records of {args.study} were made with other settings than asked (e.g. {key}: "
+            + ", ".join(f"--{k.replace('_', '-')} {had} there, {asked} asked" for k, (had, asked) in differ.items())
+            + "): use a new --study folder for new settings"
+        )
+    for job in jobs:
+        module = run_utils.import_algorithm(job["file"])
+        run_args = tyro.cli(module.Args, args=job["flags"])
+        if run_args.total_timesteps <= run_args.learning_starts and not args.allow_no_update:
+            raise UserError(f"{name(job)}: --total-timesteps {run_args.total_timesteps} is not above learning_starts "
+                            f"{run_args.learning_starts}, so the run would never update its networks; lower "
+                            "learning_starts (--flags learning_starts=...) or pass --allow-no-update")  # fmt: skip
     save_plan(args, jobs)
-    todo = [j for j in jobs if not os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
+    todo = [j for j in jobs if j not in done]
     print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do ({args.executor})")
     if not todo:
         return 0
@@ -526,6 +544,19 @@ def run(args: Run):
     print(f"{len(todo) - failures - interrupted} runs finished, {interrupted} interrupted (saved), {failures} failed; "
           f"`report {args.study}` makes the tables")
     return 1 if failures else 130 if interrupted else 0
+
+
+BOOKKEEPING = {"exp_name", "torch_deterministic", "device", "track", "wandb_project_name", "wandb_entity",
+               "checkpoint_interval", "snapshot_fractions", "resume", "compile"}  # not settings of the result
+
+
+def settings_differ(job):
+    """{flag: (the record's value, the asked value)} for the settings in which a run's record differs from the job."""
+    with open(run_paths(job["study"], job["env_id"], job["method"], job["seed"])[1]) as f:
+        had = json.load(f).get("args", {})
+    asked = vars(tyro.cli(run_utils.import_algorithm(job["file"]).Args, args=job["flags"]))
+    plain = json.loads(json.dumps(asked))  # tuples as lists, as the record holds them
+    return {k: (had[k], asked[k]) for k in plain if k not in BOOKKEEPING and k in had and had[k] != plain[k]}
 
 
 def name(job):
@@ -818,6 +849,11 @@ def report(args: Report):
         where = ", ".join(f"{sum(t == v for _, t in times)} with torch {v}" for v in torches)
         median = np.median([seconds for seconds, _ in times]) / 60
         lines.append(f"- {env_id}/{method}: {median:.1f} min" + (f" ({where})" if len(torches) > 1 else ""))
+    idle = [r for r in records if "global_step" in r and r["global_step"] <= r.get("args", {}).get("learning_starts", 0)]
+    if idle:  # their networks are the initial ones: never a result
+        lines += ["", "## Runs that did no update (trained no more steps than learning_starts: untrained networks)", ""]
+        lines += [f"- {r['env_id']}/{r['method']}/seed{r['seed']}: {r['global_step']} steps, learning_starts "
+                  f"{r['args']['learning_starts']}" for r in idle]  # fmt: skip
     lines += ["", "## Missing or failed runs", ""]
     for r in missing:
         work = run_paths(args.study, r["env_id"], r["method"], r["seed"])[0]

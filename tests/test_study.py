@@ -114,6 +114,32 @@ def test_bookkeeping_flags_repeated_seeds_and_bad_records_are_refused(tmp_path):
         study.load_records(str(tmp_path))
 
 
+def test_records_of_other_settings_and_runs_that_train_nothing_are_refused(tmp_path, capsys):
+    """The committed Pendulum records match their run.sh settings; another budget or flag is refused, not silently
+    kept; a run that would never leave its warm-up is refused unless asked for, and marked in the report."""
+    committed = study.Run(study=os.path.join(ROOT, "results", "pendulum_sac"), methods=("sac", "sac_pave"),
+                          seeds=(1, 2), total_timesteps=30000)  # fmt: skip
+    assert all(study.settings_differ(j) == {} for j in study.plan(committed))
+    root = str(tmp_path / "s")
+    shutil.copytree(os.path.join(ROOT, "results", "pendulum_sac", "records", "Pendulum-v1", "sac"),
+                    os.path.join(root, "records", "Pendulum-v1", "sac"))  # fmt: skip
+    for changed, message in [({"total_timesteps": 50000}, "--total-timesteps 30000 there, 50000 asked"),
+                             ({"flags": ("activation=relu",)}, "--activation silu there, relu asked")]:  # fmt: skip
+        args = study.Run(study=root, methods=("sac",), seeds=(1,), **({"total_timesteps": 30000} | changed))
+        with pytest.raises(study.UserError, match=f"1 records of {re.escape(root)} were made with other settings.*"
+                                                  f"{re.escape(message)}.*use a new --study folder"):  # fmt: skip
+            study.run(args)
+    with pytest.raises(study.UserError, match="--total-timesteps 600 is not above learning_starts 10000"):
+        study.run(study.Run(study=str(tmp_path / "t"), methods=("td3",), seeds=(1,), total_timesteps=600))
+    record = json.load(open(os.path.join(root, "records", "Pendulum-v1", "sac", "seed1.json")))
+    record["args"]["learning_starts"], record["global_step"] = 30000, 30000
+    study.write_json(os.path.join(root, "records", "Pendulum-v1", "sac", "seed1.json"), record)
+    study.write_json(os.path.join(root, "study.json"), {"runs": []})
+    assert study.report(study.Report(study=root, resamples=200, plots=False)) == 0
+    text = open(os.path.join(root, "report.md")).read()
+    assert "## Runs that did no update" in text and "- Pendulum-v1/sac/seed1: 30000 steps, learning_starts 30000" in text
+
+
 def test_a_run_in_training_elsewhere_is_left_alone(tmp_path):
     """The lock of a run's work folder: a second `run` (or one after a killed `run` whose jobs still train) reports
     the live run and trains nothing."""
