@@ -57,6 +57,10 @@ class Args:
     """margin for the 'tr H_aa < -delta' rate of --critic-metrics"""
     plot_field: bool = False
     """plot ||H_sa||_2 over a 50x50 (state dim, action dim) grid per group (the paper's Appendix A figure)"""
+    action_filter: tuple[float, ...] = ()
+    """also evaluate each checkpoint with its actions low-passed at each BETA in [0, 1) (an exponential moving
+    average, a_t = BETA a_(t-1) + (1 - BETA) pi(s_t), from a_0 = pi(s_0)): the deployment-time baseline, as its own
+    group '<group> + EMA BETA' in every table and plot"""
     sm_window: tuple[int, ...] = ()
     """also score each episode's first W steps only, for each W given (a length-matched sm: on envs whose episodes end
     when the robot falls, sm grows with the episode length, so compare groups at a W they reach); an episode shorter
@@ -197,9 +201,10 @@ def to_env_units(action, space):
     return low + 0.5 * (action + 1.0) * (high - low)
 
 
-def rollout(env, actor, seed, noise=None):
+def rollout(env, actor, seed, noise=None, beta=0.0):
     """One deterministic episode. noise = (sigma, sigma_base, rng) corrupts what the policy sees, not the env.
-    An env made with render_mode="rgb_array" also gives the episode's frames (--video)."""
+    beta > 0 low-passes the actions as practitioners do at deployment: a_t = beta a_(t-1) + (1 - beta) pi(s_t), from
+    a_0 = pi(s_0). An env made with render_mode="rgb_array" also gives the episode's frames (--video)."""
     obs, _ = env.reset(seed=seed)
     states, actions, rewards, done = [], [], [], False
     frames = [env.render()] if env.render_mode == "rgb_array" else []
@@ -211,6 +216,8 @@ def rollout(env, actor, seed, noise=None):
         )
         with torch.no_grad():
             action = actor(torch.as_tensor(seen, dtype=torch.float32)[None])[0].numpy().astype(np.float64)
+        if beta and actions:
+            action = ema(actions[-1], action, beta)
         states.append(np.asarray(obs, dtype=np.float64))
         actions.append(action)
         obs, reward, terminated, truncated, _ = env.step(to_env_units(action, env.action_space))
@@ -228,6 +235,11 @@ def rollout(env, actor, seed, noise=None):
         "terminated": bool(terminated),
         "frames": np.array(frames),
     }
+
+
+def ema(previous, action, beta):
+    """The action filter's step: beta * previous + (1 - beta) * action."""
+    return beta * previous + (1.0 - beta) * action
 
 
 def window_mean(scores):
@@ -286,6 +298,8 @@ def evaluate(args: Args):
         not 0 <= s < np.inf for s in args.obs_noise
     ):
         raise UserError("--episodes, --noise-episodes and --noise-reference-episodes must be >= 1, --obs-noise >= 0")
+    if not all(0 <= b < 1 for b in args.action_filter) or min(args.sm_window, default=1) < 1:
+        raise UserError("every --action-filter BETA must be in [0, 1), every --sm-window W >= 1")
     paths = find_checkpoints(args.paths)
     try:  # found now, not after the whole evaluation
         os.makedirs(args.out_dir, exist_ok=True)
@@ -312,22 +326,23 @@ def evaluate(args: Args):
                 print(f"{ckpt['env_id']}: sigma_base from {path}", flush=True)
 
     results = []
-    for path in paths:
+    for path, beta in ((path, beta) for path in paths for beta in (0.0, *(b for b in args.action_filter if b > 0))):
         ckpt, _, actor, qf1 = loaded[path]
         env, row = envs[path], {
             "path": path,
-            "group": labels[path],
+            "group": labels[path] + (f" + EMA {beta:g}" if beta else ""),
             "algorithm": ckpt["algorithm"],
             "env_id": ckpt["env_id"],
             "seed": ckpt["args"]["seed"],
             "global_step": ckpt["global_step"],
+            "action_filter": beta,
         }
         row["levels"] = {}
         for j, sigma in enumerate(levels):
             episodes = []
             for i in range(args.episodes if sigma == 0 else args.noise_episodes):
                 noise = None if sigma == 0 else (sigma, sigma_base[ckpt["env_id"]], np.random.default_rng([args.seed, j, i]))
-                episodes.append(rollout(env, actor, args.seed + i, noise))
+                episodes.append(rollout(env, actor, args.seed + i, noise, beta))
             row["levels"][sigma] = {
                 "returns": [e["return"] for e in episodes],
                 "sm": [smoothness_score(e["env_actions"]) for e in episodes],
@@ -338,14 +353,14 @@ def evaluate(args: Args):
             }
             if sigma == 0:
                 row["episodes"] = episodes
-        if args.critic_metrics:
+        if args.critic_metrics and not beta:  # the critic along the policy's own actions (a filter is not the policy)
             clean = [
                 (torch.as_tensor(e["states"], dtype=torch.float32), torch.as_tensor(e["actions"], dtype=torch.float32))
                 for e in row["episodes"]
             ]
             row["critic"] = critic_geometry(qf1, clean, args.curvature_delta)
         clean = row["levels"][0.0]
-        print(f"{path}: return {np.mean(clean['returns']):.1f}, sm {np.mean(clean['sm']):.3f}", flush=True)
+        print(f"{row['group']} {path}: return {np.mean(clean['returns']):.1f}, sm {np.mean(clean['sm']):.3f}", flush=True)
         results.append(row)
     return results, levels, sigma_base
 
@@ -375,7 +390,7 @@ def summarize(results, levels, args):
                     "not_scored": sum(x is None for row in rows for x in row["levels"][sigma]["sm_window"][w]),
                 }
             summary[label]["levels"][str(sigma)] = entry
-        if args.critic_metrics:
+        if args.critic_metrics and "critic" in rows[0]:
             summary[label]["critic"] = {k: mean_std([row["critic"][k] for row in rows]) for k in rows[0]["critic"]}
     return summary
 
@@ -439,6 +454,7 @@ def write_outputs(results, summary, levels, sigma_base, args):
                 "env_id",
                 "seed",
                 "global_step",
+                "action_filter",
                 "obs_noise",
                 "episodes",
                 "return_mean",
@@ -455,7 +471,7 @@ def write_outputs(results, summary, levels, sigma_base, args):
         for row in results:
             for sigma in levels:
                 level = row["levels"][sigma]
-                critic = [row["critic"][k] for k in critic_keys] if sigma == 0 and critic_keys else [""] * len(critic_keys)
+                critic = [row["critic"][k] for k in critic_keys] if sigma == 0 and "critic" in row else [""] * len(critic_keys)
                 writer.writerow(
                     [
                         row["path"],
@@ -464,6 +480,7 @@ def write_outputs(results, summary, levels, sigma_base, args):
                         row["env_id"],
                         row["seed"],
                         row["global_step"],
+                        row["action_filter"],
                         sigma,
                         len(level["returns"]),
                         np.mean(level["returns"]),

@@ -377,3 +377,73 @@ def test_the_window_of_the_whole_pendulum_episode_is_sm(checkpoints, tmp_path):
     clean = row["levels"][0.0]
     assert clean["lengths"] == [200, 200] and clean["terminated"] == [False, False]
     assert clean["sm_window"][200] == clean["sm"]
+
+
+# --- from checkpoint to robot: the exported policy and the action filter ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["td3_pave", "sac_pave"])
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_an_exported_policy_acts_as_the_checkpoint(name, fmt, checkpoints, tmp_path):
+    import export_policy
+
+    (path,) = glob.glob(os.path.join(checkpoints, f"*{name}__*", f"{name}.pt"))
+    out = export_policy.export(export_policy.Args(checkpoint=path, format=fmt, out=str(tmp_path / f"policy.{fmt}")))
+    assert sorted(os.listdir(tmp_path)) == [f"policy.{fmt}"]  # no temp file left
+    ckpt, module, actor, _ = ev.load_policy(path)
+    env = ev.make_eval_env(ckpt, module, path)
+    obs = np.random.default_rng(1).uniform(-1.0, 1.0, (64, 3)).astype(np.float32)  # Pendulum: (cos, sin, velocity)
+    run = export_policy.run_onnx if fmt == "onnx" else export_policy.run_torchscript
+    with torch.no_grad():
+        want = ev.to_env_units(actor(torch.as_tensor(obs)).numpy().astype(np.float64), env.action_space)
+    np.testing.assert_allclose(run(out, obs), want, atol=1e-5)  # env units: Pendulum's torque in [-2, 2]
+    assert np.abs(want).max() > 0.01 and np.abs(want).max() <= 2.0
+    meta = export_policy.read_metadata(out)
+    assert meta["env_id"] == "Pendulum-v1" and meta["algorithm"] == f"{name}.py"
+    assert json.loads(meta["action_low"]) == [-2.0] and json.loads(meta["observation_high"]) == [1.0, 1.0, 8.0]
+    assert meta["source_checkpoint"] == os.path.abspath(path) and meta["global_step"] == "300"
+
+
+def test_export_refuses_a_bad_checkpoint_and_format_and_a_policy_that_acts_differently(checkpoints, tmp_path,
+                                                                                         monkeypatch):
+    import export_policy
+
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    result = run_cli("export_policy.py", tmp_path / "bad.pt", cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("error: cannot read checkpoint") and "Traceback" not in result.stderr
+    (path,) = glob.glob(os.path.join(checkpoints, "*td3_pave__*", "td3_pave.pt"))
+    result = run_cli("export_policy.py", path, "--format", "tflite", cwd=tmp_path)
+    assert result.returncode != 0 and "--format" in result.stderr and "Traceback" not in result.stderr
+    monkeypatch.setattr(export_policy, "run_onnx", lambda file, obs: np.zeros((len(obs), 1), np.float32) + 1e-3)
+    with pytest.raises(ev.UserError, match="acts differently from the actor .* nothing was written"):
+        export_policy.export(export_policy.Args(checkpoint=path, out=str(tmp_path / "p.onnx")))
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("p.onnx")]
+
+
+def test_the_action_filter_by_hand_and_beta_0_is_no_filter(checkpoints, tmp_path):
+    # a_t = beta a_(t-1) + (1 - beta) pi(s_t) from a_0 = pi(s_0): with beta 0.5 on pi = 1, 0, 0, 1
+    filtered = [1.0]
+    for x in [0.0, 0.0, 1.0]:
+        filtered.append(ev.ema(filtered[-1], x, 0.5))
+    assert filtered == [1.0, 0.5, 0.25, 0.625]
+
+    class Replay(nn.Module):  # a "policy" that plays a fixed action sequence, to check rollout's filter
+        def __init__(self, sequence):
+            super().__init__()
+            self.sequence, self.t = sequence, 0
+
+        def forward(self, obs):
+            self.t += 1
+            return torch.tensor([[self.sequence[(self.t - 1) % len(self.sequence)]]])
+
+    env = gym.make("Pendulum-v1")
+    episode = ev.rollout(env, Replay([1.0, 0.0, 0.0, 1.0]), seed=0, beta=0.5)
+    np.testing.assert_allclose(episode["actions"][:4, 0], [1.0, 0.5, 0.25, 0.625])
+    np.testing.assert_allclose(episode["env_actions"][:4, 0], [2.0, 1.0, 0.5, 1.25])  # env units, [-2, 2]
+    (path,) = glob.glob(os.path.join(checkpoints, "*td3_pave__*", "td3_pave.pt"))
+    args = ev.Args(paths=(path,), episodes=2, action_filter=(0.0, 0.8), plots=False, out_dir=str(tmp_path))
+    plain, smoothed = ev.evaluate(args)[0]  # beta 0 is the unfiltered evaluation itself, not a second group
+    assert plain["group"] == "td3_pave" and smoothed["group"] == "td3_pave + EMA 0.8"
+    unfiltered = ev.evaluate(ev.Args(paths=(path,), episodes=2, plots=False, out_dir=str(tmp_path)))[0][0]
+    assert plain["levels"][0.0]["sm"] == unfiltered["levels"][0.0]["sm"]
+    assert np.mean(smoothed["levels"][0.0]["sm"]) < np.mean(plain["levels"][0.0]["sm"])
