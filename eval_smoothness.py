@@ -6,7 +6,6 @@ import csv
 import glob
 import json
 import os
-import sys
 from dataclasses import dataclass
 from typing import Optional
 
@@ -716,8 +715,4 @@ def main(args: Args):
 
 
 if __name__ == "__main__":
-    try:
-        main(tyro.cli(Args))
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_utils.cli(main, Args)

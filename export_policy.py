@@ -7,7 +7,6 @@
 # observation box) its actions must equal the actor's to 1e-5 in env units, or it is deleted and the export fails.
 import json
 import os
-import sys
 import warnings
 from dataclasses import dataclass
 from typing import Literal, Optional
@@ -18,6 +17,7 @@ import torch.nn as nn
 import tyro
 
 import eval_smoothness
+import run_utils
 from run_utils import UserError
 
 TOLERANCE = 1e-5  # env units, the largest difference allowed between the exported file and the actor
@@ -153,8 +153,4 @@ def export(args: Args):
 
 
 if __name__ == "__main__":
-    try:
-        export(tyro.cli(Args))
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_utils.cli(export, Args)

@@ -34,8 +34,8 @@ class UserError(Exception):
 
 
 def cli(main, Args):
-    """`python file.py ...`: parse the flags (onto the run's own under --resume), train, and report a UserError as
-    one `error:` line with exit code 1."""
+    """`python file.py ...`: parse the flags (onto the run's own under --resume), run main, and report a UserError
+    as one `error:` line with exit code 1. The algorithm files, eval_smoothness.py and export_policy.py use it."""
     Run.in_cli = True
     try:
         main(parse_args(Args))
@@ -48,7 +48,7 @@ def parse_args(Args, argv=None):
     """The command line as Args. With --resume, the run's saved flags are the defaults and the command line goes on
     top, so a flag given explicitly counts even where it equals the file's default."""
     args = tyro.cli(Args, args=argv)
-    if not args.resume:
+    if not getattr(args, "resume", None):  # eval and export have no --resume
         return args
     saved = read_state(resume_paths(args.resume)[1], mmap=True)["args"]  # mmap: the buffer is not read here
     fields = {f.name for f in dataclasses.fields(Args)}
