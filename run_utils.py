@@ -146,8 +146,11 @@ def load_checkpoint(path, device="cpu"):
     there is one."""
     try:
         ckpt = torch.load(path, map_location=device, weights_only=True)
-    except Exception as e:
-        raise UserError(f"cannot read checkpoint {path}: {first_line(e)}") from None
+    except OSError as e:
+        raise UserError(f"cannot read checkpoint {path}: {e.strerror}") from None
+    except Exception as e:  # torch's own messages here are cryptic ("101") or suggest unsafe loading
+        why = f"not a checkpoint file ({type(e).__name__} in torch.load)"
+        raise UserError(f"cannot read checkpoint {path}: {why}") from None
     if not isinstance(ckpt, dict) or not {"algorithm", "args", "env_id", "actor", "qf1", "action_space"} <= set(ckpt):
         raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
     return ckpt, import_algorithm(str(ckpt["algorithm"]), f"{path} was written by")
