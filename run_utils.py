@@ -48,6 +48,8 @@ def parse_args(Args, argv=None):
     """The command line as Args. With --resume, the run's saved flags are the defaults and the command line goes on
     top, so a flag given explicitly counts even where it equals the file's default."""
     args = tyro.cli(Args, args=argv)
+    if getattr(args, "resume", None) == "":
+        raise UserError("--resume needs a run folder or its checkpoint")
     if not getattr(args, "resume", None):  # eval and export have no --resume
         return args
     saved = read_state(resume_paths(args.resume)[1], mmap=True)["args"]  # mmap: the buffer is not read here
@@ -57,8 +59,9 @@ def parse_args(Args, argv=None):
 
 def check_run_args(args):
     """The checks of the flags every algorithm file has."""
-    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*", args.exp_name):
-        raise UserError(f"--exp-name {args.exp_name!r} must be a plain name (letters, digits, _ . + = -), not a path")
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*", args.exp_name) or args.exp_name.endswith(".resume"):
+        raise UserError(f"--exp-name {args.exp_name!r} must be a plain name (letters, digits, _ . + = -), not a path, "
+                        "not ending in .resume")
     if not 0 <= args.seed < 2**32:
         raise UserError(f"--seed must be in [0, 2^32), got {args.seed}")
     if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
@@ -74,6 +77,20 @@ def check_run_args(args):
 
 def first_line(e):
     return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+def new_run_folder(args):
+    """runs/<env>__<exp_name>__<seed>__<unix time>, made here; a run started in the same second gets _2, _3, ..."""
+    base = os.path.join("runs", f"{args.env_id.replace('/', '_')}__{args.exp_name}__{args.seed}__{int(time.time())}")
+    os.makedirs("runs", exist_ok=True)
+    for i in range(1, 1000):
+        try:
+            path = base if i == 1 else f"{base}_{i}"
+            os.mkdir(path)  # atomic: two runs never get one folder
+            return path
+        except FileExistsError:
+            continue
+    raise OSError(17, "too many runs started in one second")
 
 
 def resume_paths(path):
@@ -108,6 +125,9 @@ def read_state(path, mmap=False):
     except Exception as e:
         raise UserError(f"cannot resume from {path}: {first_line(e)}") from None
     return ResumeState(state, path=path)
+
+
+RESUME_STATE = {"nets": dict, "buffer": dict, "numpy": dict, "latest": dict, "python": tuple, "torch": torch.Tensor}
 
 
 class ResumeState(dict):
@@ -151,7 +171,8 @@ def load_checkpoint(path, device="cpu"):
     except Exception as e:  # torch's own messages here are cryptic ("101") or suggest unsafe loading
         why = f"not a checkpoint file ({type(e).__name__} in torch.load)"
         raise UserError(f"cannot read checkpoint {path}: {why}") from None
-    if not isinstance(ckpt, dict) or not {"algorithm", "args", "env_id", "actor", "qf1", "action_space"} <= set(ckpt):
+    keys = {"algorithm", "args", "env_id", "actor", "qf1", "observation_space", "action_space", "global_step"}
+    if not isinstance(ckpt, dict) or not keys <= set(ckpt) or not isinstance(ckpt["args"], dict):
         raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
     return ckpt, import_algorithm(str(ckpt["algorithm"]), f"{path} was written by")
 
@@ -213,23 +234,28 @@ class Run:
             self.checkpoint_path, self.state = self.load_resume(args)
             self.dir, self.step = os.path.dirname(self.checkpoint_path), self.state["global_step"]
         else:
-            name = f"{args.env_id.replace('/', '_')}__{args.exp_name}__{args.seed}__{int(time.time())}"
-            self.dir = os.path.join("runs", name)
-            self.checkpoint_path = os.path.join(self.dir, f"{args.exp_name}.pt")
+            self.dir = None  # made below, a new folder of its own
+            self.checkpoint_path = None
         self.args = args
         if args.total_timesteps <= args.learning_starts:
             print(f"warning: --total-timesteps {args.total_timesteps} <= --learning-starts {args.learning_starts}: "
                   "this run only collects random steps and never updates the networks", flush=True)
         try:
-            os.makedirs(self.dir, exist_ok=True)
+            if self.dir is None:
+                self.dir = new_run_folder(args)
+                self.checkpoint_path = os.path.join(self.dir, f"{args.exp_name}.pt")
             self.lock = open(os.path.join(self.dir, f".{args.exp_name}.lock"), "w")
         except OSError as e:
-            raise UserError(f"cannot write the run folder {self.dir}: {e.strerror}") from None
+            where = self.dir or os.path.join("runs", f"{args.env_id.replace('/', '_')}__{args.exp_name}__...")
+            raise UserError(f"cannot write the run folder {where}: {e.strerror}") from None
         try:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UserError(f"{self.dir} is being trained by another process; wait for it or stop it") from None
         Run.open_run, self.writer, self.handlers = self, None, {}
+        if threading.current_thread() is threading.main_thread():  # from here a signal asks the loop to stop (also
+            # as a background job, which ignores SIGINT); the loop runs at least one step, then saves
+            self.handlers = {s: signal.signal(s, self.on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         from torch.utils.tensorboard import SummaryWriter
 
         if args.track:
@@ -245,9 +271,6 @@ class Run:
         self.snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
         self.start_time = self.last_print = time.time()  # SPS: of the phase that runs (warm-up, training)
         self.start_step, self.train_seconds = self.step, None
-        self.handlers = {}  # a signal asks the loop to stop (also as a background job, which ignores SIGINT)
-        if threading.current_thread() is threading.main_thread():
-            self.handlers = {s: signal.signal(s, self.on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def load_resume(self, args):
         checkpoint_path, resume_path = resume_paths(args.resume)
@@ -261,6 +284,11 @@ class Run:
             raise UserError(f"--resume {resume_path}: the run has " + ", ".join(
                 f"--{k.replace('_', '-')} {saved.get(k)}" for k in unsafe) + "; a resumed run keeps its own "
                 "(changing them needs a new run)")  # fmt: skip
+        for key, kind in RESUME_STATE.items():
+            if not isinstance(state[key], kind):
+                raise UserError(f"cannot resume from {resume_path}: its {key!r} is malformed")
+        if not {"pos", "size", "sampler"} <= set(state["buffer"]):
+            raise UserError(f"cannot resume from {resume_path}: its replay buffer is malformed")
         if args.total_timesteps < state["global_step"]:
             raise UserError(f"--total-timesteps {args.total_timesteps} is below the {state['global_step']} steps the "
                             f"run has done")  # fmt: skip
@@ -281,12 +309,17 @@ class Run:
                     with torch.no_grad():
                         x.copy_(saved) if torch.is_tensor(x) else x.load_state_dict(saved)
                 except (KeyError, RuntimeError, ValueError) as e:
-                    raise UserError(f"cannot resume from {self.dir}: its {name} does not fit ({first_line(e)})") from None
-            rb.load_state_dict(self.state["buffer"])
-            rng.bit_generator.state = self.state["numpy"]
-            latest |= self.state["latest"]
-            random.setstate(self.state["python"])
-            torch.set_rng_state(self.state["torch"])
+                    why = f"its {name} does not fit ({first_line(e)})"
+                    raise UserError(f"cannot resume from {self.dir}: {why}") from None
+            try:
+                rb.load_state_dict(self.state["buffer"])
+                rng.bit_generator.state = self.state["numpy"]
+                latest |= self.state["latest"]
+                random.setstate(self.state["python"])
+                torch.set_rng_state(self.state["torch"])
+            except (KeyError, RuntimeError, ValueError, TypeError) as e:
+                raise UserError(f"cannot resume from {self.dir}: its replay buffer or random states do not fit "
+                                f"({first_line(e)})") from None  # fmt: skip
             print(f"resumed at step {self.step:,} from {self.checkpoint_path}", flush=True)
         elif 0 in self.snapshots:
             self.save(self.snapshot_path(0), 0, resume=False)  # the initial networks
@@ -313,15 +346,18 @@ class Run:
                       "global_step": step, **nets}  # fmt: skip
         if self.train_seconds is not None:  # the training phase of the attempt that ended the run (benchmarks)
             checkpoint["train_seconds"] = self.train_seconds
+        written = False  # the resume state, before the checkpoint
         try:
             if resume:
                 state = {"algorithm": self.algorithm, "args": vars(self.args), "global_step": step, "nets": nets,
                          "buffer": self.rb.state_dict(), "numpy": self.rng.bit_generator.state, "latest": self.latest,
                          "env": self.env_state, "python": random.getstate(), "torch": torch.get_rng_state()}  # fmt: skip
                 write_atomic(state | (self.extra() if self.extra else {}), path[: -len(".pt")] + ".resume.pt")
+                written = True
             write_atomic(checkpoint, path)
         except OSError as e:
-            kept = "the previous checkpoint and resume state are kept"
+            kept = ("the new resume state is saved (--resume continues from it), the checkpoint is the previous one"
+                    if written else "the previous checkpoint and resume state are kept")
             raise UserError(f"cannot save {path}: {e.strerror}; {kept}") from None
 
     def on_signal(self, signum, frame):

@@ -13,6 +13,7 @@ import glob
 import json
 import os
 import platform
+import re
 import shlex
 import signal
 import socket
@@ -394,7 +395,7 @@ def plan(args: Run):
         raise UserError("--checkpoint-interval must be >= 0, and --compile goes with --fast")
     if any("=" not in kv for kv in args.flags):
         raise UserError(f"--flags takes name=value pairs, got {' '.join(args.flags)}")
-    extra = dict(kv.lstrip("-").replace("-", "_").split("=", 1) for kv in args.flags)
+    extra = {k.lstrip("-").replace("-", "_"): v for k, v in (kv.split("=", 1) for kv in args.flags)}
     taken = sorted(set(extra) & STUDY_FLAGS)
     if taken:
         raise UserError(f"--flags {', '.join(taken)}: the study sets these itself (use --seeds, --total-timesteps, "
@@ -454,7 +455,8 @@ def make_executor(args: Run):
     import cloudpickle
     import submitit
 
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # jobs need not import this file by name
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # jobs need not import this file by name,
+    cloudpickle.register_pickle_by_value(run_utils)  # nor run_utils (a job's path need not hold the repo)
 
     folder = os.path.join(args.study, "jobs", "%j")
     if args.executor == "local":
@@ -479,7 +481,10 @@ def make_executor(args: Run):
 
 def run(args: Run):
     jobs = plan(args)
-    os.makedirs(args.study, exist_ok=True)
+    try:
+        os.makedirs(args.study, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot make the study folder {args.study}: {e.strerror}") from None
     if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
         with open(os.path.join(args.study, ".gitignore"), "w") as f:
             f.write(
@@ -525,7 +530,7 @@ def run(args: Run):
                         job.result()
                         print(f"done   {key}", flush=True)
                     except Exception as e:
-                        why = str(e).strip().splitlines()[-1]
+                        why = failure_reason(e)
                         if why.startswith("training was interrupted"):  # submitit re-raises it as a FailedJobError
                             interrupted += 1
                             print(f"INTERRUPTED {key}: {why}", flush=True)
@@ -559,6 +564,16 @@ def settings_differ(job):
     return {k: (had[k], asked[k]) for k in plain if k not in BOOKKEEPING and k in had and had[k] != plain[k]}
 
 
+def failure_reason(e):
+    """The job's own exception line out of submitit's error (which ends with the list of its log files), with the
+    algorithm file's `error:` line where the training failed on one."""
+    lines = [line.strip() for line in str(e).splitlines()]
+    raised = [line.split(": ", 1)[1] for line in lines if re.match(r"^[\w.]*(Error|Interrupted|Exception): ", line)]
+    why = raised[-1] if raised else next((line for line in reversed(lines) if line and not line.startswith("-")), "")
+    errors = [line for line in lines if line.startswith("error: ")]  # in the end of train.log that the error quotes
+    return f"{why.split(';')[0]}: {errors[-1]}" if errors and why.startswith("training exited") else why
+
+
 def name(job):
     return f"{job['env_id']}/{job['method']}/seed{job['seed']}"
 
@@ -578,8 +593,12 @@ def load_plan(study):
     path = os.path.join(study, "study.json")
     if not os.path.exists(path):
         raise UserError(f"{study} is not a study (no study.json); `run --study {study}` starts one")
-    with open(path) as f:
-        return json.load(f)["runs"]
+    try:
+        with open(path) as f:
+            return json.load(f)["runs"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        why = f"{type(e).__name__}; remove it and `run` again to remake the plan"
+        raise UserError(f"cannot read {path} ({why})") from None
 
 
 def status(args: Status):
@@ -673,6 +692,14 @@ def improvement(sm, base_sm, resamples, seed=0):
 RECORD_FIELDS = {"method", "env_id", "seed", "levels", "train_seconds"}  # what report reads of a record
 
 
+def well_formed(record):
+    """The shapes report reads: per noise level lists of returns and sm, a number of training seconds."""
+    levels = record["levels"]
+    return (isinstance(levels, dict) and isinstance(record["train_seconds"], (int, float))
+            and all(isinstance(v, dict) and all(isinstance(v.get(k), list) and v[k] for k in ("returns", "sm"))
+                    for v in levels.values()))  # fmt: skip
+
+
 def load_records(study):
     records = []
     for path in sorted(glob.glob(os.path.join(study, "records", "*", "*", "seed*.json"))):
@@ -684,6 +711,8 @@ def load_records(study):
         missing = sorted(RECORD_FIELDS - set(record)) if isinstance(record, dict) else ["(not a JSON object)"]
         if missing:
             raise UserError(f"record {path} lacks {', '.join(missing)}: remove it and `run` again to remake it")
+        if not well_formed(record):
+            raise UserError(f"record {path} is malformed (its levels or train_seconds): remove it and `run` again")
         records.append(record)
     return records
 
@@ -742,7 +771,10 @@ def report(args: Report):
     runs = load_plan(args.study)
     records = load_records(args.study)
     out = args.out_dir or args.study
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot write the report to {out}: {e.strerror}") from None
     windows = window_for(records)
     table = summarize(records, args.resamples, windows)
     have = {(r["env_id"], r["method"], r["seed"]) for r in records}

@@ -96,9 +96,10 @@ class Profile:
 
 def parse_config(config):
     label, _, command = config.partition("=")
-    file, *flags = command.split()
-    if not label or not file.endswith(".py") or not os.path.exists(os.path.join(ROOT, file)):
-        raise SystemExit(f"error: bad --configs entry {config!r}: want label=file.py flags, with the file in {ROOT}")
+    file, *flags = command.split() or [""]
+    if not label or not file.endswith(".py") or not run_utils.is_algorithm_file(os.path.join(ROOT, file)):
+        raise SystemExit(f"error: bad --configs entry {config!r}: want label=file.py flags, with an algorithm file of "
+                         f"{ROOT}")
     return label, file, flags
 
 
@@ -153,6 +154,8 @@ def main(args: Args):
     if args.steps < 1 or args.repeats < 1 or args.threads < 1 or args.learning_starts < 1:
         raise SystemExit("error: --steps, --repeats, --threads and --learning-starts must be >= 1")
     configs = [parse_config(c) for c in args.configs]
+    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):  # found now, not after the runs
+        raise SystemExit(f"error: --out {args.out}: its folder does not exist")
     runs = {label: [] for label, _, _ in configs}
     for round_ in range(args.repeats):
         for label, file, flags in configs:

@@ -177,6 +177,8 @@ def test_a_resume_state_from_before_it_held_the_networks_still_resumes(tmp_path,
     (["--seed", "-1"], "--seed must be in [0, 2^32)"),
     (["--seed", str(2**32)], "--seed must be in [0, 2^32)"),
     (["--resume", "nowhere"], "cannot resume from nowhere"),
+    (["--resume", ""], "--resume needs a run folder or its checkpoint"),
+    (["--exp-name", "x.resume"], "not ending in .resume"),
 ])  # fmt: skip
 def test_bad_run_flags_are_one_line_and_write_nothing(flags, message, tmp_path):
     result = run_cli("td3_pave.py", "--env-id", "Pendulum-v1", *flags, cwd=tmp_path)
@@ -239,3 +241,11 @@ def test_each_file_declares_its_own_regularizer_weights():
         assert set(module.REGULARIZER_WEIGHTS) == set(weights), name
         assert set(weights) <= set(vars(module.Args())), name
         assert run_utils.is_algorithm_file(module.__file__), name
+
+
+def test_runs_started_in_one_second_get_folders_of_their_own(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_utils.time, "time", lambda: 1234.5)
+    args = td3_pave.Args(env_id="Pendulum-v1")
+    first, second = run_utils.new_run_folder(args), run_utils.new_run_folder(args)
+    assert first == os.path.join("runs", "Pendulum-v1__td3_pave__1__1234") and second == first + "_2"

@@ -146,6 +146,30 @@ def test_records_of_other_settings_and_runs_that_train_nothing_are_refused(tmp_p
     assert "## Runs that did no update" in text and "- Pendulum-v1/sac/seed1: 30000 steps, learning_starts 30000" in text
 
 
+def test_failure_reasons_values_with_hyphens_and_malformed_records(tmp_path):
+    """Found by a fault sweep: FAILED lines that showed submitit's log list, '1e-4' rewritten to '1e_4', reports
+    that crashed on a record of the wrong shape or an unreadable plan."""
+    failed = Exception("failed with trace:\nRuntimeError: training exited with code 1; the end of w/train.log:\n"
+                       "$ python td3_pave.py\nerror: --lambda1 must be a finite number >= 0, got -1.0\n"
+                       "You can check full logs at paths:\n  - /a/log.err\n  - /a/log.out")  # fmt: skip
+    assert study.failure_reason(failed) == "training exited with code 1: error: --lambda1 must be a finite number >= 0, got -1.0"
+    assert study.failure_reason(Exception("x\nRuntimeError: a/b is being trained by another process\n  - /a")) == (
+        "a/b is being trained by another process")
+    (job,) = study.plan(study.Run(study=str(tmp_path), methods=("td3",), seeds=(1,), flags=("learning-rate=1e-4",)))
+    assert job["flags"][job["flags"].index("--learning-rate") + 1] == "1e-4"
+    write_record(str(tmp_path), "Pendulum-v1", "td3", 1, [1.0], [1.0])
+    path = os.path.join(str(tmp_path), "records", "Pendulum-v1", "td3", "seed1.json")
+    for broken in ({"levels": "x"}, {"levels": {"0.0": {"returns": [1.0]}}}, {"train_seconds": "abc"}):
+        study.write_json(path, json.load(open(path)) | broken)
+        with pytest.raises(study.UserError, match=f"record {re.escape(path)} is malformed"):
+            study.load_records(str(tmp_path))
+        write_record(str(tmp_path), "Pendulum-v1", "td3", 1, [1.0], [1.0])
+    with open(os.path.join(str(tmp_path), "study.json"), "w") as f:
+        f.write("{")
+    with pytest.raises(study.UserError, match="cannot read .*study.json"):
+        study.load_plan(str(tmp_path))
+
+
 def test_a_run_in_training_elsewhere_is_left_alone(tmp_path):
     """The lock of a run's work folder: a second `run` (or one after a killed `run` whose jobs still train) reports
     the live run and trains nothing."""
