@@ -193,14 +193,15 @@ def test_an_unwritable_run_folder_is_one_line(tmp_path, monkeypatch):
     assert result.returncode == 1 and result.stderr.startswith("error: cannot write the run folder runs/Pendulum-v1__")
 
 
-def test_a_save_that_cannot_write_keeps_the_previous_pair(tmp_path, monkeypatch):
+def test_a_save_that_cannot_write_says_what_it_kept_and_the_run_resumes(tmp_path, monkeypatch):
     run = train(tmp_path, monkeypatch, total_timesteps=200)
     os.mkdir(os.path.join(run, "td3_pave.pt.tmp"))  # the checkpoint's temp file cannot be made
-    with pytest.raises(run_utils.UserError, match="cannot save .*td3_pave.pt: .*the previous checkpoint"):
+    with pytest.raises(run_utils.UserError, match="cannot save .*td3_pave.pt: .*the new resume state is saved"):
         resume(tmp_path, monkeypatch, "--resume", run, "--total-timesteps", 300)
-    assert steps(os.path.join(run, "td3_pave.pt")) == 200
+    assert steps(os.path.join(run, "td3_pave.pt")) == 200 and steps(os.path.join(run, "td3_pave.resume.pt")) == 300
     os.rmdir(os.path.join(run, "td3_pave.pt.tmp"))
     assert resume(tmp_path, monkeypatch, "--resume", run, "--total-timesteps", 300) == run
+    assert steps(os.path.join(run, "td3_pave.pt")) == 300  # the checkpoint catches up with the state
 
 
 # --- a checkpoint never chooses code -------------------------------------------------------------------------------
