@@ -427,7 +427,7 @@ def print_table(summary, levels, windows=()):
                   f"{length:>18}{scored}")  # fmt: skip
     print("re: return, higher is better; sm: FFT smoothness (ASAP/PAVE convention), lower is smoother; mean (std); "
           "length: mean episode length (the share that ended by termination, a fall)"
-          + (f"; sm@W: sm of each episode's first W steps, over the episodes that reach W ([n short]: not scored)"
+          + ("; sm@W: sm of each episode's first W steps, over the episodes that reach W ([n short]: not scored)"
              if windows else ""))  # fmt: skip
     for sigma in levels:
         for env, differ in length_mismatch(summary, sigma).items():

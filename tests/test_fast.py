@@ -9,7 +9,7 @@ import torch
 import sac_pave
 import td3_pave
 import td3_pave_fast
-from conftest import read_scalars, run_cli, train_in_process
+from conftest import read_scalars, train_in_process
 from test_pave_math import critic_setup, critic_step_gradients
 
 LAMBDAS = (1.0, 0.5, 0.3)
