@@ -47,14 +47,26 @@ def cli(main, Args):
 def parse_args(Args, argv=None):
     """The command line as Args. With --resume, the run's saved flags are the defaults and the command line goes on
     top, so a flag given explicitly counts even where it equals the file's default."""
-    args = tyro.cli(Args, args=argv)
+    args = tyro.cli(Args, args=argv, description=description(Args))
     if getattr(args, "resume", None) == "":
         raise UserError("--resume needs a run folder or its checkpoint")
     if not getattr(args, "resume", None):  # eval and export have no --resume
         return args
     saved = read_state(resume_paths(args.resume)[1], mmap=True)["args"]  # mmap: the buffer is not read here
     fields = {f.name for f in dataclasses.fields(Args)}
-    return tyro.cli(Args, args=argv, default=Args(**{k: v for k, v in saved.items() if k in fields}))
+    default = Args(**{k: v for k, v in saved.items() if k in fields})
+    return tyro.cli(Args, args=argv, default=default, description=description(Args))
+
+
+def description(Args):
+    """--help's first line: the opening comment of the file that defines Args, up to its first full stop."""
+    try:
+        with open(sys.modules[Args.__module__].__file__) as f:
+            lines = [line[2:] for line in f.read().splitlines()[:4] if line.startswith("# ") and line[2:3] != " "]
+    except (KeyError, AttributeError, OSError):
+        return None
+    text = " ".join(lines)
+    return re.split(r"(?<=[\w)]\.) (?=[A-Z][a-z])", text)[0] if text else None  # not at "App. A"
 
 
 def check_run_args(args):

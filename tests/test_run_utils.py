@@ -250,3 +250,9 @@ def test_runs_started_in_one_second_get_folders_of_their_own(tmp_path, monkeypat
     args = td3_pave.Args(env_id="Pendulum-v1")
     first, second = run_utils.new_run_folder(args), run_utils.new_run_folder(args)
     assert first == os.path.join("runs", "Pendulum-v1__td3_pave__1__1234") and second == first + "_2"
+
+
+def test_help_opens_with_what_the_file_is(tmp_path):
+    result = run_cli("td3_pave.py", "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "TD3 + PAVE: critic-side smoothness regularization (Lee et al." in result.stdout
+    assert run_utils.description(td3_pave.Args).endswith("ICML 2026).")
