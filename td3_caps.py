@@ -36,13 +36,14 @@ class Args:
     wandb_entity: Optional[str] = None
     """the entity (team) of the wandb project"""
     checkpoint_interval: int = 100_000
-    """save a checkpoint every this many steps (0: only at the end and on Ctrl-C)"""
+    """save the checkpoint and its resume state every this many steps (0: only at the end and on a signal)"""
     snapshot_fractions: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8)
     """also keep <exp_name>_step<N>.pt at these fractions of --total-timesteps (0: the initial networks), as the
     authors, for analyses during training; eval_smoothness.py plots a run's snapshots against the step"""
     resume: Optional[str] = None
-    """continue a run (its folder or checkpoint) with its replay buffer and random states; its own flags are kept,
-    only --total-timesteps, --checkpoint-interval, --snapshot-fractions, --device and tracking flags may change"""
+    """continue a run (its folder or checkpoint) with its replay buffer and random states: its own flags are the
+    defaults and the ones given go on top (only the budget --total-timesteps, --checkpoint-interval, the
+    snapshots, the device and the tracking flags may differ)"""
 
     # Algorithm specific arguments
     env_id: str = "Walker2d-v5"
