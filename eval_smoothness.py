@@ -6,6 +6,7 @@ import csv
 import glob
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -621,8 +622,9 @@ def plot_field(results, args):
     }
 
 
-def render_episode(path, seed, size):
-    """Frames and env-unit actions of evaluation episode 0 of `path`, replayed in an env that renders."""
+def render_episode(path, seed, size, beta=0.0):
+    """Frames and env-unit actions of evaluation episode 0 of `path` (with its group's action filter), replayed in an
+    env that renders."""
     import gymnasium as gym
 
     ckpt, _, actor, _ = load_policy(path)
@@ -630,7 +632,7 @@ def render_episode(path, seed, size):
     if "mujoco" in str(gym.spec(ckpt["env_id"]).entry_point):
         kwargs |= {"width": size, "height": size}  # a modest size: software rendering is slow
     env = gym.make(ckpt["env_id"], render_mode="rgb_array", **kwargs)
-    episode = rollout(env, actor, seed)
+    episode = rollout(env, actor, seed, beta=beta)
     env.close()
     return episode["frames"], episode["env_actions"]
 
@@ -668,11 +670,11 @@ def write_videos(results, args):
     rendered = {}
     for label, row in first.items():
         try:
-            frames, actions = render_episode(row["path"], args.seed, args.video_size)
+            frames, actions = render_episode(row["path"], args.seed, args.video_size, row["action_filter"])
         except Exception as e:  # no EGL, no display, no pygame: the evaluation itself is done
             print(f"video: cannot render {row['env_id']} here: {str(e).strip().splitlines()[0][:200]}", flush=True)
             return
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+        name = re.sub(r"[^\w.-]+", "_", label).strip("_")  # "td3_pave (step=0)" -> td3_pave_step_0
         path = os.path.join(folder, f"{name}.mp4")
         imageio.mimwrite(path, list(frames), fps=30, macro_block_size=1)
         rendered.setdefault(row["env_id"], []).append((label, frames, actions))

@@ -31,7 +31,7 @@ class Args:
     format: Literal["onnx", "torchscript"] = "onnx"
     """onnx (onnxruntime: C++, Python, microcontroller-class CPUs) or torchscript (libtorch)"""
     out: Optional[str] = None
-    """the file to write (default: the checkpoint's path with .onnx or .ts)"""
+    """the file to write (None: the checkpoint's path with .onnx or .ts)"""
     seed: int = 0
     """seeds the evaluation episode and the box samples of the self-check"""
 

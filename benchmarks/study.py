@@ -359,19 +359,19 @@ class Run:
     executor: Literal["local", "slurm"] = "local"
     """local processes on this machine, or a Slurm job array"""
     workers: Optional[int] = None
-    """local: runs at once (default: the cores divided by --threads)"""
+    """local: runs at once (None: the cores divided by --threads)"""
     threads: int = 1
     """torch threads per run"""
     timeout_min: int = 24 * 60
     """time limit of one run, minutes"""
     slurm_partition: Optional[str] = None
-    """Slurm partition (default: the cluster's default)"""
+    """Slurm partition (None: the cluster's default)"""
     slurm_cpus_per_task: Optional[int] = None
-    """CPUs per Slurm task (default: --threads)"""
+    """CPUs per Slurm task (None: --threads)"""
     slurm_array_parallelism: int = 64
     """Slurm: at most this many runs of the array at once"""
     slurm_mem_gb: Optional[float] = None
-    """memory per Slurm task, GB (default: the cluster's default)"""
+    """memory per Slurm task, GB (None: the cluster's default)"""
     slurm_additional: tuple[str, ...] = ()
     """more sbatch options as key=value, e.g. account=myproject qos=normal"""
 
@@ -641,7 +641,7 @@ class Report:
     resamples: int = 10_000
     """bootstrap resamples (fixed seed)"""
     out_dir: Optional[str] = None
-    """where report.md, report.csv and the plots go (default: the study's folder)"""
+    """where report.md, report.csv and the plots go (None: the study's folder)"""
     plots: bool = True
     """per env: sm against return, every seed a point, each method's IQM with its interval"""
 
