@@ -331,6 +331,7 @@ def evaluate(args: Args):
         env, row = envs[path], {
             "path": path,
             "group": labels[path] + (f" + EMA {beta:g}" if beta else ""),
+            "unfiltered_group": labels[path],
             "algorithm": ckpt["algorithm"],
             "env_id": ckpt["env_id"],
             "seed": ckpt["args"]["seed"],
@@ -552,7 +553,8 @@ def plot(results, summary, levels, args):
         return_and_sm("observation noise sigma (a fraction of sigma_base)", "noise.png", curves)
     runs = {}  # a run's snapshots (--snapshot-fractions) and its final checkpoint, in step order
     for row in results:
-        runs.setdefault(os.path.dirname(row["path"]), []).append(row)
+        if not row["action_filter"]:
+            runs.setdefault(os.path.dirname(row["path"]), []).append(row)
     curves = []
     for run, rows in runs.items():
         if len(rows) > 1:
@@ -561,6 +563,34 @@ def plot(results, summary, levels, args):
             curves.append((os.path.basename(run), [r["global_step"] for r in rows], *means))
     if curves:
         return_and_sm("training step", "training_steps.png", curves)
+    if args.action_filter:
+        plot_filter_tradeoff(results, summary, args, plt)
+
+
+def plot_filter_tradeoff(results, summary, args, plt):
+    """Return against sm, clean episodes: each group a point with its spread over seeds (std), a group's filtered
+    versions a curve from the unfiltered point through each BETA (--action-filter)."""
+    filtered = {}
+    for row in results:
+        filtered.setdefault(row["unfiltered_group"], {})[row["action_filter"]] = row["group"]
+    envs = sorted({group["env_id"] for group in summary.values()})
+    fig, axes = plt.subplots(1, len(envs), figsize=(7 * len(envs), 5), squeeze=False)
+    for plain, by_beta in filtered.items():
+        ax = axes[0][envs.index(summary[plain]["env_id"])]
+        betas = sorted(by_beta)
+        points = [summary[by_beta[b]]["levels"]["0.0"] for b in betas]
+        (sm, sm_std), (re, re_std) = ([[p[key]["across_seeds"][k] for p in points] for k in ("mean", "std")]
+                                      for key in ("sm", "returns"))  # fmt: skip
+        ax.errorbar(sm, re, re_std, sm_std, marker="o", capsize=3, linestyle="-" if len(betas) > 1 else "none",
+                    label=plain + (f" + EMA {', '.join(f'{b:g}' for b in betas[1:])}" if len(betas) > 1 else ""))
+        for b, x, y in zip(betas[1:], sm[1:], re[1:]):
+            ax.annotate(f"{b:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    for env, ax in zip(envs, axes[0]):
+        ax.set(xlabel="sm (lower is smoother)", ylabel="return", title=f"{env}: return against sm; curves: action filter")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out_dir, "filter_tradeoff.png"), dpi=100)
+    plt.close(fig)
 
 
 def plot_field(results, args):

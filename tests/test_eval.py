@@ -447,3 +447,5 @@ def test_the_action_filter_by_hand_and_beta_0_is_no_filter(checkpoints, tmp_path
     unfiltered = ev.evaluate(ev.Args(paths=(path,), episodes=2, plots=False, out_dir=str(tmp_path)))[0][0]
     assert plain["levels"][0.0]["sm"] == unfiltered["levels"][0.0]["sm"]
     assert np.mean(smoothed["levels"][0.0]["sm"]) < np.mean(plain["levels"][0.0]["sm"])
+    ev.main(ev.Args(paths=(path,), episodes=1, action_filter=(0.5, 0.8), out_dir=str(tmp_path / "plots")))
+    assert os.path.getsize(tmp_path / "plots" / "filter_tradeoff.png") > 10_000  # return against sm, the curve
