@@ -354,6 +354,9 @@ class Run:
     """observation-noise levels, e.g. 0.01 0.05 0.1; sigma_base from the family's base method at the first seed"""
     critic_metrics: bool = False
     """also record Q1's geometry along the clean episodes"""
+    replace_other_settings: bool = False
+    """records made with other settings than asked (budget, flags) are set aside in DIR/replaced/ with their work
+    folders, and their runs train again (without it, such records are refused)"""
     allow_no_update: bool = False
     """allow runs whose --total-timesteps is not above their learning_starts (they train nothing)"""
     executor: Literal["local", "slurm"] = "local"
@@ -489,15 +492,26 @@ def run(args: Run):
         with open(os.path.join(args.study, ".gitignore"), "w") as f:
             f.write(
                 "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
+                "replaced/\n"
             )
     done = [j for j in jobs if os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
     other = {name(j): differ for j in done if (differ := settings_differ(j))}
+    if other and args.replace_other_settings:  # set aside (record and work folder), then trained again
+        aside = os.path.join(args.study, "replaced", time.strftime("%Y%m%d-%H%M%S"))
+        for job in (j for j in done if name(j) in other):
+            for path in run_paths(job["study"], job["env_id"], job["method"], job["seed"]):
+                if os.path.exists(path):
+                    target = os.path.join(aside, os.path.relpath(path, job["study"]))
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    os.replace(path, target)
+        print(f"{len(other)} records of other settings set aside in {aside}; their runs train again", flush=True)
+        done, other = [j for j in done if name(j) not in other], {}
     if other:  # a record is only kept for the settings it was made with
         key, differ = next(iter(other.items()))
         raise UserError(
             f"{len(other)} records of {args.study} were made with other settings than asked (e.g. {key}: "
             + ", ".join(f"--{k.replace('_', '-')} {had} there, {asked} asked" for k, (had, asked) in differ.items())
-            + "): use a new --study folder for new settings"
+            + "): use a new --study folder for new settings, or --replace-other-settings to set them aside and retrain"
         )
     for job in jobs:
         module = run_utils.import_algorithm(job["file"])

@@ -1,5 +1,6 @@
 # benchmarks/study.py: the paper's settings against the README, the statistics against hand-computed values and
 # exact enumeration, and tiny studies end to end through submitit's local executor and a real Slurm.
+import glob
 import itertools
 import json
 import os
@@ -135,6 +136,11 @@ def test_records_of_other_settings_and_runs_that_train_nothing_are_refused(tmp_p
         with pytest.raises(study.UserError, match=f"1 records of {re.escape(root)} were made with other settings.*"
                                                   f"{re.escape(message)}.*use a new --study folder"):  # fmt: skip
             study.run(args)
+    args = study.Run(study=root, methods=("sac",), seeds=(1,), total_timesteps=600, replace_other_settings=True,
+                     flags=("learning_starts=100", "hidden_sizes=16 16", "batch_size=16"), episodes=1, workers=1)  # fmt: skip
+    assert study.run(args) == 0  # the 30000-step record set aside, the run trained again at 600 steps
+    assert json.load(open(os.path.join(root, "records", "Pendulum-v1", "sac", "seed1.json")))["global_step"] == 600
+    assert len(glob.glob(os.path.join(root, "replaced", "*", "records", "Pendulum-v1", "sac", "seed1.json"))) == 1
     with pytest.raises(study.UserError, match="--total-timesteps 600 is not above learning_starts 10000"):
         study.run(study.Run(study=str(tmp_path / "t"), methods=("td3",), seeds=(1,), total_timesteps=600))
     record = json.load(open(os.path.join(root, "records", "Pendulum-v1", "sac", "seed1.json")))
