@@ -57,6 +57,9 @@ class Args:
     """margin for the 'tr H_aa < -delta' rate of --critic-metrics"""
     plot_field: bool = False
     """plot ||H_sa||_2 over a 50x50 (state dim, action dim) grid per group (the paper's Appendix A figure)"""
+    algorithm: Optional[str] = None
+    """rebuild every policy with this algorithm file (a path) instead of the one each checkpoint names, which is
+    imported only when it declares what an algorithm file declares; for a fork that does not"""
     action_filter: tuple[float, ...] = ()
     """also evaluate each checkpoint with its actions low-passed at each BETA in [0, 1) (an exponential moving
     average, a_t = BETA a_(t-1) + (1 - BETA) pi(s_t), from a_0 = pi(s_0)): the deployment-time baseline, as its own
@@ -161,10 +164,10 @@ def find_checkpoints(paths):
     return found
 
 
-def load_policy(path, device="cpu"):
+def load_policy(path, device="cpu", algorithm=None):
     """Rebuild a checkpoint's actor (and critic Q1) with the algorithm file it names (run_utils.load_checkpoint
     imports it only when it is one)."""
-    ckpt, module = run_utils.load_checkpoint(path, device)
+    ckpt, module = run_utils.load_checkpoint(path, device, algorithm)
     # a setting added to the file after the checkpoint was written: the value of the behaviour before it existed
     before = {k: v for k, v in BEFORE_FLAG.items() if hasattr(module.Args, k)}
     args = ckpt["args"] = {**vars(module.Args()), **before, **ckpt["args"]}
@@ -308,7 +311,7 @@ def evaluate(args: Args):
         os.remove(os.path.join(args.out_dir, ".write_test"))
     except OSError as e:
         raise UserError(f"cannot write to --out-dir {args.out_dir}: {e.strerror}") from None
-    loaded = {path: load_policy(path) for path in paths}
+    loaded = {path: load_policy(path, algorithm=args.algorithm) for path in paths}
     if args.plot_field and len({ckpt["env_id"] for ckpt, *_ in loaded.values()}) > 1:
         raise UserError("--plot-field compares critics of one env: name checkpoints of a single env")
     envs = {path: make_eval_env(ckpt, module, path) for path, (ckpt, module, _, _) in loaded.items()}
@@ -320,7 +323,7 @@ def evaluate(args: Args):
         reference = [args.noise_reference] if args.noise_reference else []
         bases = [path for path in paths if run_utils.is_base(*loaded[path][:2])]
         for path in reference + bases + paths:
-            ckpt, module, actor, _ = loaded.get(path) or load_policy(path)
+            ckpt, module, actor, _ = loaded.get(path) or load_policy(path, algorithm=args.algorithm)
             if ckpt["env_id"] not in sigma_base:
                 sigma_base[ckpt["env_id"]] = sigma_base_for(envs.get(path) or make_eval_env(ckpt, module, path), actor, args)
                 print(f"{ckpt['env_id']}: sigma_base from {path}", flush=True)
@@ -607,7 +610,7 @@ def plot_field(results, args):
     for row in results:
         first_per_group.setdefault(row["group"], row)
     first = results[0]
-    ckpt, module, actor, qf1 = load_policy(first["path"])
+    ckpt, module, actor, qf1 = load_policy(first["path"], algorithm=args.algorithm)
     env = make_eval_env(ckpt, module, first["path"])
     obs, _ = env.reset(seed=args.seed)
     for _ in range(20):
@@ -623,7 +626,7 @@ def plot_field(results, args):
     action_axis = np.linspace(-1.0, 1.0, 50)
     grids = {}
     for label, row in first_per_group.items():
-        _, _, actor_g, qf_g = load_policy(row["path"])
+        _, _, actor_g, qf_g = load_policy(row["path"], algorithm=args.algorithm)
         a_star = actor_g(s_star[None])[0]
         S, A = np.meshgrid(state_axis, action_axis, indexing="ij")
         states = s_star.repeat(S.size, 1)
@@ -652,12 +655,12 @@ def plot_field(results, args):
     }
 
 
-def render_episode(path, seed, size, beta=0.0):
+def render_episode(path, seed, size, beta=0.0, algorithm=None):
     """Frames and env-unit actions of evaluation episode 0 of `path` (with its group's action filter), replayed in an
     env that renders."""
     import gymnasium as gym
 
-    ckpt, _, actor, _ = load_policy(path)
+    ckpt, _, actor, _ = load_policy(path, algorithm=algorithm)
     kwargs = {"continuous": True} if ckpt["env_id"].startswith("LunarLander") else {}  # as the algorithm files
     if "mujoco" in str(gym.spec(ckpt["env_id"]).entry_point):
         kwargs |= {"width": size, "height": size}  # a modest size: software rendering is slow
@@ -700,7 +703,9 @@ def write_videos(results, args):
     rendered = {}
     for label, row in first.items():
         try:
-            frames, actions = render_episode(row["path"], args.seed, args.video_size, row["action_filter"])
+            frames, actions = render_episode(
+                row["path"], args.seed, args.video_size, row["action_filter"], args.algorithm
+            )
         except Exception as e:  # no EGL, no display, no pygame: the evaluation itself is done
             print(f"video: cannot render {row['env_id']} here: {str(e).strip().splitlines()[0][:200]}", flush=True)
             return

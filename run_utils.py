@@ -171,11 +171,11 @@ def box(space):
     return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
 
 
-def load_checkpoint(path, device="cpu"):
+def load_checkpoint(path, device="cpu", algorithm=None):
     """A checkpoint of an algorithm file, checked, with the module of the file that wrote it: for eval, study and
     throughput. The file is imported only when it is an algorithm file of the folder beside this module (it declares
     ALGORITHM_DECLARES, read without running it), so a checkpoint never chooses other code; a fork of td3_pave.py
-    there is one."""
+    there is one. `algorithm`: a file the user names instead (a path), imported whatever it declares."""
     try:
         ckpt = torch.load(path, map_location=device, weights_only=True)
     except OSError as e:
@@ -186,7 +186,28 @@ def load_checkpoint(path, device="cpu"):
     keys = {"algorithm", "args", "env_id", "actor", "qf1", "observation_space", "action_space", "global_step"}
     if not isinstance(ckpt, dict) or not keys <= set(ckpt) or not isinstance(ckpt["args"], dict):
         raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
+    if algorithm is not None:
+        return ckpt, import_named(algorithm)
     return ckpt, import_algorithm(str(ckpt["algorithm"]), f"{path} was written by")
+
+
+def import_named(path):
+    """The algorithm file a user named on the command line (eval --algorithm), by its path."""
+    import importlib.util
+
+    if not os.path.isfile(path) or not path.endswith(".py"):
+        raise UserError(f"--algorithm {path}: no such .py file")
+    name = os.path.splitext(os.path.basename(path))[0]
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == os.path.abspath(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses and pickles look it up there
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:
+        raise UserError(f"cannot import --algorithm {path}: {type(e).__name__}: {e}") from None
+    return module
 
 
 def import_algorithm(name, context="asked for"):

@@ -224,6 +224,15 @@ def test_a_checkpoint_naming_a_file_that_is_not_an_algorithm_file_runs_nothing(t
         assert not marker.exists()
     finally:
         os.remove(source)
+    # a fork that does not declare what an algorithm file declares runs only when the user names it
+    fork = tmp_path / "my_fork.py"
+    fork.write_text(open(os.path.join(ROOT, "td3_pave.py")).read().replace("REGULARIZER_WEIGHTS = (", "WEIGHTS = ("))
+    torch.save(ckpt | {"algorithm": "my_fork.py"}, tmp_path / "fork.pt")
+    result = run_cli("eval_smoothness.py", tmp_path / "fork.pt", "--episodes", 1, "--no-plots", cwd=tmp_path)
+    assert result.returncode == 1 and "'my_fork.py', which is not a file in" in result.stderr, result.stderr
+    result = run_cli("eval_smoothness.py", tmp_path / "fork.pt", "--episodes", 1, "--no-plots", "--algorithm", fork,
+                     cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0 and "return" in result.stdout, result.stderr
     # a fork of an algorithm file is one: it declares what eval uses
     assert run_utils.is_algorithm_file(os.path.join(ROOT, "td3_caps.py"))
     assert not run_utils.is_algorithm_file(os.path.join(ROOT, "eval_smoothness.py"))
