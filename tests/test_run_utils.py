@@ -265,3 +265,9 @@ def test_help_opens_with_what_the_file_is(tmp_path):
     result = run_cli("td3_pave.py", "--help", cwd=tmp_path)
     assert result.returncode == 0 and "TD3 + PAVE: critic-side smoothness regularization (Lee et al." in result.stdout
     assert run_utils.description(td3_pave.Args).endswith("ICML 2026).")
+
+
+def test_a_run_that_would_never_update_says_so_at_the_start(tmp_path):
+    result = run_cli("td3_pave.py", "--env-id", "Pendulum-v1", "--total-timesteps", 50, "--learning-starts", 100,
+                     *TINY, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0 and result.stdout.startswith("warning: --total-timesteps 50 <= --learning-starts 100")
