@@ -250,7 +250,7 @@ def is_base(ckpt, module):
 
 
 class Run:
-    """A training run as the algorithm file sees it: `dir`, `writer`, `state` (under --resume), `step`
+    """A training run as the algorithm file sees it: `dir`, `writer` (from `track` on), `state` (resumed), `step`
     (the steps done), and at each step's end `step_done`, which logs, prints, checkpoints and answers whether a
     signal asked to stop. `finish` saves the last pair."""
 
@@ -289,8 +289,6 @@ class Run:
         if threading.current_thread() is threading.main_thread():  # from here a signal asks the loop to stop (also
             # as a background job, which ignores SIGINT); the loop runs at least one step, then saves
             self.handlers = {s: signal.signal(s, self.on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        from torch.utils.tensorboard import SummaryWriter
-
         if args.track:
             try:
                 import wandb
@@ -298,9 +296,6 @@ class Run:
                 raise UserError("--track needs wandb: pip install wandb") from None
             wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
                        config=vars(args), name=os.path.basename(self.dir), save_code=True)  # fmt: skip
-        self.writer = SummaryWriter(self.dir, purge_step=self.state and self.step)  # resumed: drop what came after
-        table = "\n".join(f"|{key}|{value}|" for key, value in vars(args).items())
-        self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
         self.snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
         self.start_time = self.last_print = time.time()  # SPS: of the phase that runs (warm-up, training)
         self.start_step, self.train_seconds = self.step, None
@@ -343,7 +338,7 @@ class Run:
                         x.copy_(saved) if torch.is_tensor(x) else x.load_state_dict(saved)
                 except (KeyError, RuntimeError, ValueError) as e:
                     why = f"its {name} does not fit ({first_line(e)})"
-                    raise UserError(f"cannot resume from {self.dir}: {why}") from None
+                    raise UserError(f"cannot resume from {self.state.path}: {why}") from None
             try:
                 rb.load_state_dict(self.state["buffer"])
                 rng.bit_generator.state = self.state["numpy"]
@@ -351,11 +346,16 @@ class Run:
                 random.setstate(self.state["python"])
                 torch.set_rng_state(self.state["torch"])
             except (KeyError, RuntimeError, ValueError, TypeError) as e:
-                raise UserError(f"cannot resume from {self.dir}: its replay buffer or random states do not fit "
+                raise UserError(f"cannot resume from {self.state.path}: its replay buffer or random states do not fit "
                                 f"({first_line(e)})") from None  # fmt: skip
             print(f"resumed at step {self.step:,} from {self.checkpoint_path}", flush=True)
         elif 0 in self.snapshots:
             self.save(self.snapshot_path(0), 0, resume=False)  # the initial networks
+        from torch.utils.tensorboard import SummaryWriter  # the event log once the run is whole: bad states write none
+
+        self.writer = SummaryWriter(self.dir, purge_step=self.state and self.step)  # resumed: drop what came after
+        table = "\n".join(f"|{key}|{value}|" for key, value in vars(self.args).items())
+        self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
 
     def reset_env(self, env):
         """env.reset() for the loop. The first seeds the env with --seed, or, resumed, sets its generator to where the

@@ -303,7 +303,6 @@ def main(args: Args):
     check_args(args)
     env = make_env(args.env_id, args.seed)
     run = run_utils.Run(args, __file__)  # the run folder (a new one, or the resumed run's), TensorBoard, signals
-    writer = run.writer
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
 
     # TRY NOT TO MODIFY: seeding
@@ -360,10 +359,10 @@ def main(args: Args):
         obs = next_obs
         if terminated or truncated:
             recent_returns.append(float(info["episode"]["r"]))
-            writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
-            writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
+            run.writer.add_scalar("charts/episodic_return", info["episode"]["r"], global_step)
+            run.writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
             if len(episode_actions) > 1:  # jitter while training: mean |a(t+1) - a(t)| over steps and dims
-                writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
+                run.writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
                                   global_step)
             episode_actions = []
             obs, _ = run.reset_env(env)  # --resume starts an interrupted episode again

@@ -4,6 +4,7 @@ states, names that are paths, a checkpoint that names code. In each case a resum
 that the user did not name, and a user's error is one `error:` line."""
 
 import gc
+import glob
 import os
 import signal
 import subprocess
@@ -144,13 +145,17 @@ def test_a_malformed_resume_state_is_one_line(tmp_path, monkeypatch):
     run = train(tmp_path, monkeypatch, total_timesteps=200)
     state_path = os.path.join(run, "td3_pave.resume.pt")
     state = torch.load(state_path, weights_only=True)
-    for broken, message in [({k: v for k, v in state.items() if k != "buffer"}, "has no 'buffer'"),
+    events = sorted(glob.glob(os.path.join(run, "events.out.tfevents.*")))
+    nets_without_qf2 = state | {"nets": {k: v for k, v in state["nets"].items() if k != "qf2"}}
+    for broken, message in [(nets_without_qf2, "its qf2 does not fit"),
+                            ({k: v for k, v in state.items() if k != "buffer"}, "has no 'buffer'"),
                             ({"global_step": 200}, "has no 'buffer'"),
                             ([1, 2, 3], "not a resume state")]:  # fmt: skip
         torch.save(broken, state_path)
         result = run_cli("td3_pave.py", "--resume", run, "--total-timesteps", 300, cwd=tmp_path)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith("error:") and message in result.stderr and result.stderr.count("\n") == 1
+        assert sorted(glob.glob(os.path.join(run, "events.out.tfevents.*"))) == events  # nothing written
     with open(state_path, "wb") as f:
         f.write(b"not a pickle")
     result = run_cli("td3_pave.py", "--resume", run, cwd=tmp_path)
