@@ -22,7 +22,7 @@ import sys
 import time
 import tomllib
 from dataclasses import asdict, dataclass
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 import numpy as np
 import tyro
@@ -599,8 +599,10 @@ def name(job):
 class Status:
     """Which runs of a study are done, running or failed (with the end of each failure's log)."""
 
-    study: tyro.conf.Positional[str]
+    folder: Annotated[Optional[str], tyro.conf.Positional, tyro.conf.arg(metavar="DIR")] = None
     """the study's folder"""
+    study: Optional[str] = None
+    """the study's folder, as `run --study DIR` names it (either form)"""
 
 
 def load_plan(study):
@@ -615,7 +617,16 @@ def load_plan(study):
         raise UserError(f"cannot read {path} ({why})") from None
 
 
+def study_folder(args):
+    """`status DIR` or `status --study DIR` (as `run` takes it), the same for report."""
+    given = {f for f in (args.folder, args.study) if f is not None}
+    if len(given) != 1:
+        raise UserError("name the study once: DIR or --study DIR")
+    return given.pop()
+
+
 def status(args: Status):
+    args.study = study_folder(args)
     runs = load_plan(args.study)
     counts = {"done": 0, "failed": 0, "started": 0, "not started": 0}
     for r in runs:
@@ -650,8 +661,10 @@ def status(args: Status):
 class Report:
     """The paper-style tables with IQM, 95% bootstrap intervals and the probability of improvement."""
 
-    study: tyro.conf.Positional[str]
+    folder: Annotated[Optional[str], tyro.conf.Positional, tyro.conf.arg(metavar="DIR")] = None
     """the study's folder"""
+    study: Optional[str] = None
+    """the study's folder, as `run --study DIR` names it (either form)"""
     resamples: int = 10_000
     """bootstrap resamples (fixed seed)"""
     out_dir: Optional[str] = None
@@ -782,6 +795,7 @@ def fmt(x, spec=".3g"):
 
 
 def report(args: Report):
+    args.study = study_folder(args)
     runs = load_plan(args.study)
     records = load_records(args.study)
     out = args.out_dir or args.study

@@ -411,3 +411,12 @@ def test_readme_results_are_the_committed_studies_reports(tmp_path):
             rows.append((table, line))
     assert len(rows) >= 50, "the Results section lost its tables"  # 53 rows today
     assert [row for row in rows if row[1] not in made[row[0]]] == []
+
+
+def test_status_and_report_name_the_study_either_way():
+    """`status DIR` as before, or `status --study DIR` as `run` takes it; not neither, not two different ones."""
+    assert study.study_folder(study.Status(folder="a")) == study.study_folder(study.Status(study="a")) == "a"
+    assert study.study_folder(study.Report(folder="a", study="a")) == "a"
+    for wrong in (study.Status(), study.Report(folder="a", study="b")):
+        with pytest.raises(study.UserError, match="name the study once"):
+            study.study_folder(wrong)
