@@ -863,7 +863,8 @@ def report(args: Report):
                 cells = [table.get((env_id, method, s)) for s in levels]
                 lines.append(
                     f"| {method} | "
-                    + " | ".join(f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])})" if c else "" for c in cells)
+                    + " | ".join(f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])})" + (f", length {np.mean(c['len']):.0f}"
+                                 if "len" in c else "") if c else "" for c in cells)  # fmt: skip
                     + " |"
                 )
         with_length = env_id in windows

@@ -252,8 +252,9 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
         window = {str(w): [sm_at if n >= w else None for n in lengths] for w in study.WINDOWS}
         path = os.path.join(root, "records", "Hopper-v5", method, f"seed{seed}.json")
         study.write_json(path, {"method": method, "env_id": "Hopper-v5", "seed": seed, "train_seconds": 60.0,
-                                "levels": {"0.0": {"returns": [1000.0] * len(lengths), "sm": sm, "lengths": lengths,
-                                                   "terminated": [n < 1000 for n in lengths], "sm_window": window}}})  # fmt: skip
+                                "levels": {level: {"returns": [1000.0] * len(lengths), "sm": sm, "lengths": lengths,
+                                                   "terminated": [n < 1000 for n in lengths], "sm_window": window}
+                                           for level in ("0.0", "0.1")}})  # fmt: skip
 
     falls = [60, 1000, 1000, 60, 1000, 1000, 1000, 1000, 1000, 1000]  # 8 of 10 episodes run the full 1000 steps
     for seed in (1, 2, 3):
@@ -269,6 +270,7 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
     base = next(line for line in text.splitlines() if line.startswith("| td3 |"))
     assert base.endswith("| 1000 (0%) | 1.5 (0) [0] |")
     assert "- td3_pave: seed 1: 1.62, 1000.0, 812," in text
+    assert "| td3_pave | 1.62 (0), length 812 | 1.62 (0), length 812 |" in text  # the noise summary shows lengths
     # one more fall per seed: 70% reach 100 to 1000, so the window drops to 50, which every episode reaches
     for seed in (1, 2, 3):
         record("td3_pave", seed, [60] + falls[1:-1] + [60], [2.0] * 10, 1.8)
