@@ -554,20 +554,42 @@ def plot(results, summary, levels, args):
             stats = [[group["levels"][str(s)][key]["across_seeds"] for s in levels] for key in ("returns", "sm")]
             curves.append((label, levels, *[([s["mean"] for s in st], [s["std"] for s in st]) for st in stats]))
         return_and_sm("observation noise sigma (a fraction of sigma_base)", "noise.png", curves)
-    runs = {}  # a run's snapshots (--snapshot-fractions) and its final checkpoint, in step order
+    plot_training_steps(results, args, plt)
+    if args.action_filter:
+        plot_filter_tradeoff(results, summary, args, plt)
+
+
+def plot_training_steps(results, args, plt):
+    """Return, sm and episode length against the training step (a run's snapshots, --snapshot-fractions, and its
+    final checkpoint): one colour per method (the group of the run's last checkpoint), each seed a thin line, the
+    mean over the seeds a thick one where they share their steps."""
+    runs = {}
     for row in results:
         if not row["action_filter"]:
             runs.setdefault(os.path.dirname(row["path"]), []).append(row)
-    curves = []
-    for run, rows in runs.items():
-        if len(rows) > 1:
-            rows = sorted(rows, key=lambda r: r["global_step"])
-            means = [([np.mean(r["levels"][0.0][key]) for r in rows], None) for key in ("returns", "sm")]
-            curves.append((os.path.basename(run), [r["global_step"] for r in rows], *means))
-    if curves:
-        return_and_sm("training step", "training_steps.png", curves)
-    if args.action_filter:
-        plot_filter_tradeoff(results, summary, args, plt)
+    methods = {}
+    for rows in (sorted(rows, key=lambda r: r["global_step"]) for rows in runs.values() if len(rows) > 1):
+        methods.setdefault(rows[-1]["group"], []).append(rows)
+    if not methods:
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    for color, (method, seeds) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 9, methods.items()):
+        for ax, key in zip(axes, ("returns", "sm", "lengths")):
+            curves = [([r["global_step"] for r in rows], [np.mean(r["levels"][0.0][key]) for r in rows])
+                      for rows in seeds]
+            for steps, values in curves:
+                ax.plot(steps, values, color=color, lw=0.8, alpha=0.5)
+            if len(curves) > 1 and all(steps == curves[0][0] for steps, _ in curves):
+                ax.plot(curves[0][0], np.mean([v for _, v in curves], 0), color=color, lw=2.2, marker="o", ms=3,
+                        label=f"{method} ({len(curves)} seeds)")  # fmt: skip
+            elif ax is axes[0]:
+                ax.plot([], [], color=color, label=f"{method} ({len(curves)} seeds)")
+    for ax, label in zip(axes, ("return", "sm (lower is smoother)", "episode length")):
+        ax.set(xlabel="training step", ylabel=label)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out_dir, "training_steps.png"), dpi=100)
+    plt.close(fig)
 
 
 def plot_filter_tradeoff(results, summary, args, plt):
