@@ -12,6 +12,8 @@
 import ast
 import dataclasses
 import fcntl
+import importlib
+import importlib.util
 import os
 import random
 import re
@@ -193,8 +195,6 @@ def load_checkpoint(path, device="cpu", algorithm=None):
 
 def import_named(path):
     """The algorithm file a user named on the command line (eval --algorithm), by its path."""
-    import importlib.util
-
     if not os.path.isfile(path) or not path.endswith(".py"):
         raise UserError(f"--algorithm {path}: no such .py file")
     name = os.path.splitext(os.path.basename(path))[0]
@@ -219,8 +219,6 @@ def import_algorithm(name, context="asked for"):
     if not is_algorithm_file(source):
         raise UserError(f"{context} {name}, which is not an algorithm file (it does not declare "
                         f"{', '.join(sorted(ALGORITHM_DECLARES))}): nothing of it was run")
-    import importlib
-
     if folder not in sys.path:
         sys.path.insert(0, folder)
     try:
@@ -384,7 +382,7 @@ class Run:
             if resume:
                 state = {"algorithm": self.algorithm, "args": vars(self.args), "global_step": step, "nets": nets,
                          "buffer": self.rb.state_dict(), "numpy": self.rng.bit_generator.state, "latest": self.latest,
-                         "env": self.env_state, "python": random.getstate(), "torch": torch.get_rng_state()}  # fmt: skip
+                         "env": self.env_state, "python": random.getstate(), "torch": torch.get_rng_state()}
                 write_atomic(state | (self.extra() if self.extra else {}), path[: -len(".pt")] + ".resume.pt")
                 written = True
             write_atomic(checkpoint, path)
@@ -409,15 +407,16 @@ class Run:
             self.close()
             raise UserError(f"training stopped: loss {name} is {value} at step {step}; {kept}")
 
-    def step_done(self, step, latest, recent_returns):
-        """The end of a step (`step` steps done): losses and SPS to TensorBoard every 100 steps, snapshots, the
-        periodic checkpoint, the console line. True when a signal asked to stop."""
+    def step_done(self, step, recent_returns):
+        """The end of a step (`step` steps done): the latest losses (the dict given to track, which the loop updates)
+        and SPS to TensorBoard every 100 steps, snapshots, the periodic checkpoint, the console line. True when a
+        signal asked to stop."""
         self.step, args = step, self.args
         if step == args.learning_starts:  # SPS counts the training phase only
             self.start_time, self.start_step = time.time(), step
             print(f"step {step:,}: warm-up done, training starts", flush=True)
-        if latest and (step - 1) % 100 == 0:
-            for name, value in latest.items():
+        if self.latest and (step - 1) % 100 == 0:
+            for name, value in self.latest.items():
                 self.writer.add_scalar(f"losses/{name}", value.item(), step - 1)
             self.writer.add_scalar("charts/SPS", int(self.sps()), step - 1)
         if step in self.snapshots:

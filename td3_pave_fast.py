@@ -383,7 +383,7 @@ def main(args: Args):
             run.writer.add_scalar("charts/episodic_length", info["episode"]["l"], global_step)
             if len(episode_actions) > 1:  # jitter while training: mean |a(t+1) - a(t)| over steps and dims
                 run.writer.add_scalar("charts/action_oscillation", np.abs(np.diff(episode_actions, axis=0)).mean(),
-                                  global_step)
+                                      global_step)
             episode_actions = []
             obs, _ = run.reset_env(env)  # --resume starts an interrupted episode again
 
@@ -401,7 +401,7 @@ def main(args: Args):
             run.check_finite(losses, global_step)
             latest |= losses
 
-        if run.step_done(global_step + 1, latest, recent_returns):  # logs, checkpoints; True: a signal asks to stop
+        if run.step_done(global_step + 1, recent_returns):  # logs, checkpoints; True: a signal asks to stop
             break
     env.close()
     return run.finish()
