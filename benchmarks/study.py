@@ -40,7 +40,6 @@ FAST_FILE = {"td3_pave.py": "td3_pave_fast.py"}  # the same math, proven equal (
 # methods at the largest W that a share REACHED of every method's clean episodes reach (window_for)
 WINDOWS = (25, 50, 100, 200, 500, 1000)
 REACHED = 0.8
-LENGTH_MARGIN = 0.1  # a method whose mean episode length differs from its base's by more: sm is not like for like
 
 
 # --- the paper's settings as commands ------------------------------------------------------------------------
@@ -244,7 +243,7 @@ def run_one(job: dict, owner=None) -> str:
     """One (method, env, seed) of a study: train, evaluate its checkpoint, write the record. Returns its path."""
     work, record = run_paths(job["study"], job["env_id"], job["method"], job["seed"])
     os.makedirs(work, exist_ok=True)
-    lock = open(os.path.join(work, ".lock"), "w")  # held until this process ends: one training per run
+    lock = open(os.path.join(work, ".lock"), "w")  # held while this job trains and evaluates: one training per run
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -803,6 +802,8 @@ def report(args: Report):
         os.makedirs(out, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot write the report to {out}: {e.strerror}") from None
+    from eval_smoothness import LENGTH_MARGIN  # the margin eval's tables use
+
     windows = window_for(records)
     table = summarize(records, args.resamples, windows)
     have = {(r["env_id"], r["method"], r["seed"]) for r in records}
@@ -829,7 +830,7 @@ def report(args: Report):
             lines.append(
                 "| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] "
                 "| sm IQM [95% CI] | P(sm < base) [95% CI] |"
-                + (f" length (fell) | sm@{w} mean (std) [short] |" if lengths else "")
+                + (f" length (fell) | sm@{w or 'W (no window reached)'} mean (std) [short] |" if lengths else "")
             )
             lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|" if lengths else ""))
             for key in (k for k in keys if k[0] == env_id and k[2] == level):
@@ -876,7 +877,7 @@ def report(args: Report):
                 f"seed {s}: {sm:.3g}, {re:.1f}" + (f", {n:.0f}" if n is not None else "") for s, sm, re, n in per_seed
             )
             lines.append(f"- {key[1]}: {cells}")
-        if with_length:
+        if with_length and windows[env_id]:
             lines += ["", f"Episode length, {env_id}: length is the mean episode length and (fell) the share of episodes "
                       "that ended by termination before the time limit. sm grows with the episode length, so a policy "
                       f"that falls early scores low for the wrong reason: sm@{windows[env_id]} scores each episode's "
