@@ -47,3 +47,12 @@ def train_in_process(module, cwd, monkeypatch, **overrides):
     monkeypatch.chdir(cwd)
     defaults = {"batch_size": 8, "hidden_sizes": (8,), "checkpoint_interval": 0, "snapshot_fractions": ()}
     return module.main(module.Args(**{**defaults, **overrides}))
+
+
+def resume_in_process(module, cwd, monkeypatch, *flags):
+    """module.main(...) in `cwd` on a command line that holds --resume: the run's flags are the defaults, the given
+    ones go on top (run_utils.parse_args, as the command line does). Returns the run folder's full path."""
+    import run_utils
+
+    monkeypatch.chdir(cwd)
+    return os.path.join(cwd, module.main(run_utils.parse_args(module.Args, [*map(str, flags)])))

@@ -5,8 +5,7 @@ import shutil
 
 import pytest
 
-import run_utils
-from conftest import read_scalars
+from conftest import read_scalars, resume_in_process as resume
 
 RUN = dict(env_id="Pendulum-v1", learning_starts=100, batch_size=16, hidden_sizes=(16, 16), seed=1,
            checkpoint_interval=0)  # fmt: skip
@@ -27,12 +26,6 @@ EXTRA = {"td3_pave": dict(lambda1=2.0, lambda2=0.005, lambda3=2.0), "sac_pave": 
 def train(module, cwd, monkeypatch, **args):
     monkeypatch.chdir(cwd)
     return os.path.join(cwd, module.main(module.Args(**args)))
-
-
-def resume(module, cwd, monkeypatch, *flags):
-    """--resume as on the command line: the run's flags are the defaults, the given ones go on top."""
-    monkeypatch.chdir(cwd)
-    return os.path.join(cwd, module.main(run_utils.parse_args(module.Args, [*map(str, flags)])))
 
 
 @pytest.mark.parametrize("algo", ALGOS)

@@ -16,7 +16,7 @@ import torch
 
 import run_utils
 import td3_pave
-from conftest import ROOT, TINY, only_run_dir, run_cli
+from conftest import ROOT, TINY, only_run_dir, resume_in_process, run_cli
 
 RUN = dict(env_id="Pendulum-v1", learning_starts=100, batch_size=16, hidden_sizes=(16, 16), seed=1,
            checkpoint_interval=100, snapshot_fractions=())  # fmt: skip
@@ -28,8 +28,7 @@ def train(cwd, monkeypatch, **args):
 
 
 def resume(cwd, monkeypatch, *flags):
-    monkeypatch.chdir(cwd)
-    return os.path.join(cwd, td3_pave.main(run_utils.parse_args(td3_pave.Args, [*map(str, flags)])))
+    return resume_in_process(td3_pave, cwd, monkeypatch, *flags)
 
 
 def steps(path):

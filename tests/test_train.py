@@ -343,7 +343,7 @@ def test_an_interrupt_finishes_the_step_saves_a_resumable_pair_and_exits_130(alg
     assert info.value.code == 130 and signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     run_dir = only_run_dir(tmp_path)
     ckpt = torch.load(os.path.join(run_dir, f"{algo}.pt"), weights_only=True)
-    assert ckpt["global_step"] == 55 and set(ALGOS[algo]["keys"]) <= set(ckpt)  # steps 50-54 trained, 54 finished
+    assert ckpt["global_step"] == 55 and set(ALGOS[algo]["keys"]) <= set(ckpt)  # SIGINT in step 54: it finishes
     state = torch.load(os.path.join(run_dir, f"{algo}.resume.pt"), weights_only=True)
     assert state["global_step"] == 55 and all(torch.equal(state["nets"]["actor"][k], v) for k, v in ckpt["actor"].items())
 
