@@ -4,8 +4,9 @@
 # benchmarks/study.py (two 1-thread lanes), then every checkpoint evaluated with eval_smoothness.py, the base also
 # under an EMA on its actions at beta 0.3, 0.5, 0.7, 0.9, with and without observation noise.
 # Run from the repo root:  bash results/action_filter/run.sh      (again after an interruption: it continues)
+# STUDY=DIR and OUT=DIR put the study and the evaluation elsewhere (e.g. when run from a worktree of main).
 set -euo pipefail
-py=${PYTHON:-python} study=${STUDY:-results/action_filter/study}
+py=${PYTHON:-python} study=${STUDY:-results/action_filter/study} out=${OUT:-results/action_filter}
 $py benchmarks/study.py run --study "$study" --methods td3 td3_pave td3_caps --envs Pendulum-v1 --seeds 1 2 3 \
   --total-timesteps 30000 --fast --obs-noise 0.01 0.05 0.1 --workers 2 --threads 1
 $py benchmarks/study.py report "$study"
@@ -15,4 +16,4 @@ for m in td3 td3_pave td3_caps; do
 done
 # the base with the filter; PAVE and CAPS without (their filtered groups are written too, for completeness)
 $py eval_smoothness.py "${ckpts[@]}" --action-filter 0.3 0.5 0.7 0.9 --obs-noise 0.01 0.05 0.1 \
-  --noise-reference "${ckpts[0]}" --out-dir results/action_filter
+  --noise-reference "${ckpts[0]}" --out-dir "$out"
