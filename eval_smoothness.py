@@ -304,11 +304,18 @@ def evaluate(args: Args):
     if not all(0 <= b < 1 for b in args.action_filter) or min(args.sm_window, default=1) < 1:
         raise UserError("every --action-filter BETA must be in [0, 1), every --sm-window W >= 1")
     paths = find_checkpoints(args.paths)
-    try:  # found now, not after the whole evaluation
+    try:  # found now, not after the whole evaluation; folders made for the test are removed again (an error later
+        new = []  # must not leave an empty --out-dir behind)
+        folder = os.path.abspath(args.out_dir)
+        while not os.path.exists(folder):
+            new.append(folder)
+            folder = os.path.dirname(folder)
         os.makedirs(args.out_dir, exist_ok=True)
         with open(os.path.join(args.out_dir, ".write_test"), "w"):
             pass
         os.remove(os.path.join(args.out_dir, ".write_test"))
+        for folder in new:
+            os.rmdir(folder)
     except OSError as e:
         raise UserError(f"cannot write to --out-dir {args.out_dir}: {e.strerror}") from None
     loaded = {path: load_policy(path, algorithm=args.algorithm) for path in paths}

@@ -198,8 +198,9 @@ def bad_checkpoints(checkpoints, folder):
 def test_bad_input_is_one_clear_line(checkpoints, tmp_path, case, message):
     path = bad_checkpoints(checkpoints, str(tmp_path))[case]
     with pytest.raises(ev.UserError) as info:
-        ev.main(ev.Args(paths=(path,), episodes=1, plots=False, out_dir=str(tmp_path / "out")))
+        ev.main(ev.Args(paths=(path,), episodes=1, plots=False, out_dir=str(tmp_path / "out" / "deeper")))
     assert message in str(info.value) and "\n" not in str(info.value)  # __main__ prints it as one error: line
+    assert not (tmp_path / "out").exists()  # the --out-dir write test leaves no empty folder behind
 
 
 def test_bad_input_on_the_command_line_gets_one_error_line_and_exit_1(checkpoints, tmp_path):
