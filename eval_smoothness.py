@@ -545,6 +545,8 @@ def plot(results, summary, levels, args):
     def return_and_sm(xlabel, name, curves):
         """Return (left) and sm (right) against x, one curve per (label, x, return stats, sm stats)."""
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for ax in axes if len(curves) > 10 else ():  # the default cycle repeats after 10 colours
+            ax.set_prop_cycle(color=plt.get_cmap("tab20")(np.arange(len(curves)) % 20))
         for label, x, *stats in curves:
             for ax, (mean, std) in zip(axes, stats):
                 ax.errorbar(x, mean, std, marker="o", capsize=3, label=label)
@@ -563,7 +565,7 @@ def plot(results, summary, levels, args):
         return_and_sm("observation noise sigma (a fraction of sigma_base)", "noise.png", curves)
     plot_training_steps(results, args, plt)
     if args.action_filter:
-        plot_filter_tradeoff(results, summary, args, plt)
+        plot_filter_tradeoff(results, summary, levels, args, plt)
 
 
 def plot_training_steps(results, args, plt):
@@ -599,26 +601,29 @@ def plot_training_steps(results, args, plt):
     plt.close(fig)
 
 
-def plot_filter_tradeoff(results, summary, args, plt):
-    """Return against sm, clean episodes: each group a point with its spread over seeds (std), a group's filtered
-    versions a curve from the unfiltered point through each BETA (--action-filter)."""
+def plot_filter_tradeoff(results, summary, levels, args, plt):
+    """Return against sm, on clean episodes and at the largest observation noise (one row each): each group a point
+    with its spread over seeds (std), a group's filtered versions a curve from the unfiltered point through each BETA
+    (--action-filter)."""
     filtered = {}
     for row in results:
         filtered.setdefault(row["unfiltered_group"], {})[row["action_filter"]] = row["group"]
     envs = sorted({group["env_id"] for group in summary.values()})
-    fig, axes = plt.subplots(1, len(envs), figsize=(7 * len(envs), 5), squeeze=False)
-    for plain, by_beta in filtered.items():
-        ax = axes[0][envs.index(summary[plain]["env_id"])]
+    rows = sorted({0.0, max(levels)})
+    fig, axes = plt.subplots(len(rows), len(envs), figsize=(7 * len(envs), 5 * len(rows)), squeeze=False)
+    for (plain, by_beta), level in [(item, level) for level in rows for item in filtered.items()]:
+        ax = axes[rows.index(level)][envs.index(summary[plain]["env_id"])]
         betas = sorted(by_beta)
-        points = [summary[by_beta[b]]["levels"]["0.0"] for b in betas]
+        points = [summary[by_beta[b]]["levels"][str(level)] for b in betas]
         (sm, sm_std), (re, re_std) = ([[p[key]["across_seeds"][k] for p in points] for k in ("mean", "std")]
                                       for key in ("sm", "returns"))  # fmt: skip
         ax.errorbar(sm, re, re_std, sm_std, marker="o", capsize=3, linestyle="-" if len(betas) > 1 else "none",
                     label=plain + (f" + EMA {', '.join(f'{b:g}' for b in betas[1:])}" if len(betas) > 1 else ""))
         for b, x, y in zip(betas[1:], sm[1:], re[1:]):
             ax.annotate(f"{b:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    for env, ax in zip(envs, axes[0]):
-        ax.set(xlabel="sm (lower is smoother)", ylabel="return", title=f"{env}: return against sm; curves: action filter")
+    for (level, env), ax in zip([(level, env) for level in rows for env in envs], axes.flat):
+        noise = f"observation noise {level:g}" if level else "no observation noise"
+        ax.set(xlabel="sm (lower is smoother)", ylabel="return", title=f"{env}, {noise}: return against sm; curves: EMA")
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_dir, "filter_tradeoff.png"), dpi=100)
