@@ -28,6 +28,7 @@ RUN_ARGS = {
     "wandb_entity",
     "checkpoint_interval",
     "compile",
+    "cudagraphs",
     "resume",
     "snapshot_fractions",
 }  # run bookkeeping: two checkpoints that differ only here are one group

@@ -27,7 +27,7 @@ import torch
 import tyro
 
 SAFE_TO_CHANGE = {"total_timesteps", "checkpoint_interval", "snapshot_fractions", "device", "track",
-                  "wandb_project_name", "wandb_entity", "resume"}  # fmt: skip
+                  "wandb_project_name", "wandb_entity", "resume", "compile", "cudagraphs"}  # fmt: skip
 ALGORITHM_DECLARES = {"Args", "Actor", "QNetwork", "make_env", "main", "REGULARIZER_WEIGHTS"}  # what eval imports
 
 
@@ -370,7 +370,9 @@ class Run:
         return os.path.join(self.dir, f"{self.args.exp_name}_step{step}.pt")
 
     def save(self, path, step, resume=True):
-        """The checkpoint at `path` and, with resume, its resume state beside it (first)."""
+        """The checkpoint at `path` and, with resume, its resume state beside it (first); never of NaN losses."""
+        if self.latest:  # the files check each step; td3_pave_fast.py --cudagraphs only here and at logging steps
+            self.check_finite(self.latest, step - 1)
         nets = state_dicts(self.nets)
         checkpoint = {"algorithm": self.algorithm, "args": vars(self.args), "env_id": self.args.env_id,
                       "observation_space": box(self.env.observation_space), "action_space": box(self.env.action_space),
@@ -416,6 +418,7 @@ class Run:
             self.start_time, self.start_step = time.time(), step
             print(f"step {step:,}: warm-up done, training starts", flush=True)
         if self.latest and (step - 1) % 100 == 0:
+            self.check_finite(self.latest, step - 1)
             for name, value in self.latest.items():
                 self.writer.add_scalar(f"losses/{name}", value.item(), step - 1)
             self.writer.add_scalar("charts/SPS", int(self.sps()), step - 1)

@@ -5,8 +5,11 @@
 #     gradient call serves both twins; terms whose lambda is 0 are skipped (their draws are still made, so the
 #     random stream stays td3_pave.py's).
 #   - critic_gradients (Eq. 16 and its parameter gradients) changes no state, so --compile can compile it whole,
-#     action gradients included; on a GPU with CUDA graphs (mode reduce-overhead).
+#     action gradients included (CPU only: on CUDA, torch 2.11's aot_autograd refused the double backward).
+#   - --cudagraphs (CUDA only) records the critic step and the delayed actor step each as a CUDA graph and replays
+#     them: a step becomes two graph launches instead of hundreds of kernel launches (class CudaGraph).
 # tests/test_fast.py proves its critic gradients equal td3_pave.py's on the same batch and draws.
+import functools
 import os
 import random
 from collections import deque
@@ -35,7 +38,10 @@ class Args:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """where the networks live: auto picks cuda when it is available"""
     compile: bool = False
-    """if toggled, compile the critic's gradient step with torch.compile (with CUDA graphs on a GPU); same math"""
+    """if toggled, compile the critic's gradient step with torch.compile (CPU only); same math"""
+    cudagraphs: bool = False
+    """if toggled (CUDA only), capture the critic step and the actor step each in a CUDA graph after 3 eager updates
+    and replay them; same math. Losses and the NaN guard are then read only at logging and saving steps"""
     track: bool = False
     """if toggled, this experiment is tracked with Weights and Biases"""
     wandb_project_name: str = "pave"
@@ -50,7 +56,7 @@ class Args:
     resume: Optional[str] = None
     """continue a run (its folder or checkpoint) with its replay buffer and random states: its own flags are the
     defaults and the ones given go on top (only the budget --total-timesteps, --checkpoint-interval, the
-    snapshots, the device and the tracking flags may differ)"""
+    snapshots, the device, --compile, --cudagraphs and the tracking flags may differ)"""
 
     # Algorithm specific arguments
     env_id: str = "Walker2d-v5"
@@ -115,6 +121,12 @@ def check_args(args: Args):
         raise UserError("--policy-frequency, --pave-every and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    cuda = args.device != "cpu" and torch.cuda.is_available()
+    if args.cudagraphs and not cuda:
+        raise UserError("--cudagraphs needs a CUDA device (torch sees none, or --device cpu); run without it")
+    if args.compile and cuda:
+        raise UserError("--compile is CPU-only: on CUDA, aot_autograd cannot compile PAVE's double backward (PyTorch "
+                        "issue 91469); use --cudagraphs, or --device cpu")
 
 
 def make_env(env_id: str, seed: int):
@@ -295,7 +307,7 @@ def compile_critic_gradients(args, data, inputs, device):
 
     torch._dynamo.config.trace_autograd_ops = True  # trace the action gradients (create_graph) into the graph
     torch._inductor.config.fallback_random = True  # the same random draws as eager: a compiled run = an eager run
-    compiled = torch.compile(critic_gradients, mode="reduce-overhead" if device.type == "cuda" else None)
+    compiled = torch.compile(critic_gradients)
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             for regularize in [True] if args.pave_every == 1 else [True, False]:
@@ -303,6 +315,50 @@ def compile_critic_gradients(args, data, inputs, device):
     except Exception as e:  # no C++ compiler, an unsupported torch build, ...
         raise UserError(f"--compile failed ({type(e).__name__}: {str(e).splitlines()[0]}); run without it") from None
     return compiled
+
+
+class CudaGraph:
+    """--cudagraphs: `step(*tensors) -> {name: loss tensor}` run eagerly for its first `warmup` calls (on a side stream,
+    as CUDA wants before a capture: lazy initialisations, the optimizer's state), then recorded once and replayed:
+    each later call copies its tensors into the recorded inputs and launches the recorded kernels, random draws
+    included (torch's CUDA generator advances per replay). Every call is one update, as eagerly. The returned losses
+    are the graph's outputs, overwritten by each replay: read them (.item()) only when needed."""
+
+    def __init__(self, step, warmup=3):
+        self.step, self.warmup, self.calls, self.replay = step, warmup, 0, None
+
+    def __call__(self, *tensors):
+        self.calls += 1
+        if self.calls <= self.warmup:
+            return on_side_stream(self.step, tensors)
+        if self.replay is None:
+            self.inputs = [x.clone() for x in tensors]
+            self.replay = capture(self.step, self.inputs)
+        for recorded, x in zip(self.inputs, tensors):
+            recorded.copy_(x)
+        return self.replay()
+
+
+def on_side_stream(step, tensors):
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        out = step(*tensors)
+    torch.cuda.current_stream().wait_stream(stream)
+    return out
+
+
+def capture(step, tensors):
+    """Record step's kernels on `tensors` (nothing is computed now); returns the function that replays them."""
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = step(*tensors)
+
+    def replay():
+        graph.replay()
+        return dict(out)  # the caller's own dict of the graph's output tensors
+
+    return replay
 
 
 def update_actor(args, data, actor, qf1, actor_optimizer):
@@ -344,7 +400,7 @@ def main(args: Args):
     target_actor.load_state_dict(actor.state_dict())
     qf1_target.load_state_dict(qf1.state_dict())
     qf2_target.load_state_dict(qf2.state_dict())
-    adam = dict(lr=args.learning_rate, eps=1e-8, fused=True)  # fused: the same update, fewer small ops
+    adam = dict(lr=args.learning_rate, eps=1e-8, fused=True, capturable=args.cudagraphs)  # fused: fewer small ops
     q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), **adam)
     actor_optimizer = optim.Adam(actor.parameters(), **adam)
     nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
@@ -355,8 +411,24 @@ def main(args: Args):
         dummy = ReplayBufferSamples(*(torch.zeros_like(t[: args.batch_size]) for t in (rb.obs, rb.actions, rb.rewards,
                                                                                       rb.next_obs, rb.terminations)))
         gradients = compile_critic_gradients(args, dummy, (qf1, qf2, qf1_target, qf2_target, target_actor), device)
+
+    def critic_step(regularize, *batch):
+        return update_critic(args, ReplayBufferSamples(*batch), qf1, qf2, qf1_target, qf2_target, target_actor,
+                             q_optimizer, regularize, gradients)
+
+    def actor_step(*batch):  # the delayed actor step and the target updates
+        losses = update_actor(args, ReplayBufferSamples(*batch), actor, qf1, actor_optimizer)
+        for target, source in ((target_actor, actor), (qf1_target, qf1), (qf2_target, qf2)):
+            soft_update(target, source, args.tau)
+        return losses
+
+    critic_steps = {regularize: functools.partial(critic_step, regularize) for regularize in (True, False)}
+    if args.cudagraphs:  # a graph per value of `regularize` (the second only under --pave-every k > 1), one for the actor
+        critic_steps = {regularize: CudaGraph(step) for regularize, step in critic_steps.items()}
+        actor_step = CudaGraph(actor_step)
     method = "TD3 + PAVE" if args.lambda1 + args.lambda2 + args.lambda3 > 0 else "TD3"
-    print(f"{run.dir}: {args.env_id}, {method} on {device}{', critic compiled' if args.compile else ''}", flush=True)
+    speed = ", critic compiled" if args.compile else ", CUDA graphs" if args.cudagraphs else ""
+    print(f"{run.dir}: {args.env_id}, {method} on {device}{speed}", flush=True)
 
     recent_returns = deque(maxlen=10)
     episode_actions = []  # the policy's actions before exploration noise, env units: charts/action_oscillation
@@ -391,14 +463,11 @@ def main(args: Args):
         if global_step >= args.learning_starts:
             data = rb.sample(args.batch_size)
             regularize = (global_step - args.learning_starts) % args.pave_every == 0
-            losses = update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer,
-                                   regularize, gradients)
+            losses = critic_steps[regularize](*data)
             if global_step % args.policy_frequency == 0:
-                losses |= update_actor(args, data, actor, qf1, actor_optimizer)
-                soft_update(target_actor, actor, args.tau)
-                soft_update(qf1_target, qf1, args.tau)
-                soft_update(qf2_target, qf2, args.tau)
-            run.check_finite(losses, global_step)
+                losses |= actor_step(*data)
+            if not args.cudagraphs:  # with graphs Run checks the latest losses before each log and save (no sync here)
+                run.check_finite(losses, global_step)
             latest |= losses
 
         if run.step_done(global_step + 1, recent_returns):  # logs, checkpoints; True: a signal asks to stop

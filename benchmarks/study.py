@@ -565,7 +565,7 @@ def run(args: Run):
 
 
 BOOKKEEPING = {"exp_name", "torch_deterministic", "device", "track", "wandb_project_name", "wandb_entity",
-               "checkpoint_interval", "snapshot_fractions", "resume", "compile"}  # not settings of the result
+               "checkpoint_interval", "snapshot_fractions", "resume", "compile", "cudagraphs"}  # not settings of the result
 
 
 def settings_differ(job):

@@ -2,6 +2,8 @@
 backward, fused Adam) give the plain computation; --pave-every computes what it promises."""
 
 import copy
+import dataclasses
+import os
 
 import pytest
 import torch
@@ -35,7 +37,7 @@ def assert_all_close(got, want, **tolerance):
 
 def test_the_fast_file_has_td3_paves_flags_and_defaults():
     fast, plain = vars(td3_pave_fast.Args()), vars(td3_pave.Args())
-    assert fast.pop("compile") is False
+    assert fast.pop("compile") is False and fast.pop("cudagraphs") is False
     assert fast.pop("exp_name") == "td3_pave_fast" and plain.pop("exp_name") == "td3_pave"
     assert fast == plain
 
@@ -113,7 +115,7 @@ def test_a_compiled_run_traces_both_graphs_and_reproduces_the_eager_run(tmp_path
             scalars[compile] = read_scalars(train_in_process(td3_pave_fast, tmp_path / str(compile), m, compile=compile,
                                                              **flags))
         scalars[compile].pop("charts/SPS")
-    assert compile_calls == [None]  # once, for the CPU (reduce-overhead, CUDA graphs, on a GPU)
+    assert compile_calls == [None]  # once
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == 2  # regularized and plain updates, no recompile
     assert scalars[True].keys() == scalars[False].keys()
     for tag, points in scalars[False].items():
@@ -132,6 +134,82 @@ def test_a_compile_failure_is_one_clear_line(monkeypatch):
                                                       r"run without it$"):
         td3_pave_fast.compile_critic_gradients(args, data, (qf1, qf2, qf1_target, qf2_target, target_actor),
                                                torch.device("cpu"))
+
+
+def graphs_on_the_cpu(monkeypatch):
+    """--cudagraphs' wiring without CUDA: the side stream and the capture replaced by eager calls (a fake "replay"
+    runs the step again on the recorded input tensors). Returns the list of captures made."""
+    captures, check_args = [], td3_pave_fast.check_args
+
+    def capture(step, tensors):
+        captures.append(tensors)
+        return lambda: step(*tensors)
+
+    monkeypatch.setattr(td3_pave_fast, "capture", capture)
+    monkeypatch.setattr(td3_pave_fast, "on_side_stream", lambda step, tensors: step(*tensors))
+    monkeypatch.setattr(td3_pave_fast, "check_args", lambda args: check_args(dataclasses.replace(args, cudagraphs=False)))
+    return captures
+
+
+def test_the_cudagraphs_wiring_reproduces_the_eager_run(tmp_path, monkeypatch):
+    """Each step one critic call and each policy step one actor call, through 3 warm-up calls and one capture per
+    graph (regularized critic, plain critic under --pave-every 2, actor), the batch copied into the recorded inputs,
+    the losses read from the graphs' outputs: the same logged losses as the eager run. (The real capture: the GPU
+    test below.)"""
+    flags = dict(env_id="Pendulum-v1", total_timesteps=300, learning_starts=100, batch_size=16, hidden_sizes=(16,),
+                 pave_every=2)
+    scalars = {}
+    for graphs in (False, True):
+        (tmp_path / str(graphs)).mkdir()
+        with monkeypatch.context() as m:
+            captures = graphs_on_the_cpu(m)
+            scalars[graphs] = read_scalars(train_in_process(td3_pave_fast, tmp_path / str(graphs), m,
+                                                            cudagraphs=graphs, **flags))
+        scalars[graphs].pop("charts/SPS")
+    assert len(captures) == 3 and all(len(inputs) == 5 for inputs in captures)  # obs, a, r, s', terminated
+    assert scalars[True].keys() == scalars[False].keys() and "losses/curv" in scalars[True]
+    for tag, points in scalars[False].items():
+        assert scalars[True][tag] == points, tag
+
+
+def test_with_cudagraphs_a_nan_stops_the_run_at_the_next_log_before_any_save(tmp_path, monkeypatch):
+    graphs_on_the_cpu(monkeypatch)
+    real = td3_pave_fast.update_critic
+
+    def poisoned(args, data, *rest):
+        losses = real(args, data, *rest)
+        return losses | {"qf1_loss": losses["qf1_loss"] * float("nan")} if data.rewards.sum() != 0 else losses
+
+    monkeypatch.setattr(td3_pave_fast, "update_critic", poisoned)
+    with pytest.raises(td3_pave_fast.UserError, match=r"^training stopped: loss qf1_loss is nan at step 100; no "
+                                                      r"checkpoint was written before it$"):
+        train_in_process(td3_pave_fast, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=300,
+                         learning_starts=100, cudagraphs=True, checkpoint_interval=150)
+
+
+def test_cudagraphs_without_cuda_and_compile_on_cuda_are_one_line_errors(monkeypatch):
+    with pytest.raises(td3_pave_fast.UserError, match=r"^--cudagraphs needs a CUDA device"):
+        td3_pave_fast.check_args(td3_pave_fast.Args(cudagraphs=True, device="cpu"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    with pytest.raises(td3_pave_fast.UserError, match=r"^--compile is CPU-only: on CUDA, aot_autograd cannot"):
+        td3_pave_fast.check_args(td3_pave_fast.Args(compile=True))
+    td3_pave_fast.check_args(td3_pave_fast.Args(compile=True, device="cpu"))  # the CPU compile stays
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (this machine has none): the real capture")
+def test_cudagraphs_on_a_gpu_log_the_losses_of_the_eager_run(tmp_path, monkeypatch):
+    """The real CUDA graphs against eager CUDA from one seed: the losses of the first 300 updates (logged every 100
+    steps, and the final ones) agree to float32 tolerance."""
+    flags = dict(env_id="Pendulum-v1", total_timesteps=400, learning_starts=100, device="cuda")
+    scalars = {}
+    for graphs in (False, True):
+        (tmp_path / str(graphs)).mkdir()
+        run = train_in_process(td3_pave_fast, tmp_path / str(graphs), monkeypatch, cudagraphs=graphs, **flags)
+        scalars[graphs] = read_scalars(os.path.join(tmp_path / str(graphs), run))
+        scalars[graphs].pop("charts/SPS")
+    for tag in [tag for tag in scalars[False] if tag.startswith("losses/")]:
+        torch.testing.assert_close(torch.tensor(scalars[True][tag]), torch.tensor(scalars[False][tag]), rtol=1e-4,
+                                   atol=1e-5, msg=tag)
 
 
 @pytest.mark.parametrize("module", [td3_pave, td3_pave_fast, sac_pave], ids=lambda m: m.__name__)

@@ -33,10 +33,11 @@ TINY_STUDY = dict(
 )
 
 
-# what a README command may set beside the paper's settings: run bookkeeping, td3_pave_fast.py's --compile (the same
-# math) and the activation (the README's ReLU commands run the baselines as the paper's text describes them)
+# what a README command may set beside the paper's settings: run bookkeeping, td3_pave_fast.py's --compile and
+# --cudagraphs (the same math) and the activation (the README's ReLU commands run the baselines as the paper's text
+# describes them)
 NOT_SETTINGS = {"exp_name", "seed", "torch_deterministic", "device", "track", "wandb_project_name", "wandb_entity",
-                "checkpoint_interval", "compile", "activation"}  # fmt: skip
+                "checkpoint_interval", "compile", "cudagraphs", "activation"}  # fmt: skip
 
 
 def module_args(file, flags):
