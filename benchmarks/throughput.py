@@ -70,6 +70,9 @@ class Args:
     """torch threads per run"""
     out: str = "throughput.json"
     """where the JSON result goes"""
+    breakdown: bool = True
+    """time the update functions (on a GPU each timed call syncs it, which slows the run: --no-breakdown there for
+    fair totals); never under --cudagraphs, whose replays run no Python"""
 
 
 class Profile:
@@ -111,10 +114,11 @@ def measure(file, flags, args: Args):
     spec.loader.exec_module(module)
     profile = Profile(torch.cuda.synchronize if torch.cuda.is_available() else lambda: None)
     compiled = "--compile" in flags  # then critic_gradients is timed as compiled, critic_forward inside it
-    for name in PARTS:
+    timed = args.breakdown and "--cudagraphs" not in flags  # a sync inside a CUDA graph's capture is an error
+    for name in PARTS if timed else ():
         if hasattr(module, name) and not (compiled and name in ("critic_forward", "critic_gradients")):
             setattr(module, name, profile.wrap(name, getattr(module, name)))
-    if compiled:
+    if compiled and timed:
         compile_critic_gradients = module.compile_critic_gradients
         module.compile_critic_gradients = lambda *a: profile.wrap("critic_gradients", compile_critic_gradients(*a))
     run_args = tyro.cli(module.Args, args=[*flags, "--env-id", args.env_id, "--learning-starts", str(args.learning_starts),

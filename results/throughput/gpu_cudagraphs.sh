@@ -8,7 +8,8 @@
 #    since torch 2.11 failed there; this calls the compile directly);
 # 3. throughput on Walker2d-v5, the paper's configuration, 1000 warm-up + 3000 timed training steps, interleaved:
 #    TD3 and PAVE in td3_pave.py, td3_pave_fast.py eager and with --cudagraphs (targets: PAVE >= 250 steps/s,
-#    TD3 >= 600; REPEATS=2 for two interleaved rounds if the time is there). The update-time breakdown means nothing under graphs (replays run no Python): read the totals.
+#    TD3 >= 600; REPEATS=2 for two interleaved rounds if the time is there), totals only (--no-breakdown: the
+#    breakdown syncs the GPU around each update function, and a graph's replay runs none of them).
 # Everything it prints goes to $OUT/console.txt; the JSON to $OUT/walker2d_cudagraphs.json.
 set -uo pipefail
 py=${PYTHON:-python3} out=${OUT:-results/throughput/gpu} repeats=${REPEATS:-1}
@@ -36,6 +37,7 @@ except fast.UserError as e:
 EOF
   echo "== 3. throughput, Walker2d-v5"
   timeout 480 $py benchmarks/throughput.py --repeats "$repeats" --steps 3000 --learning-starts 1000 --threads 4 \
+    --no-breakdown \
     --out "$out/walker2d_cudagraphs.json" --configs \
     "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0" \
     "td3_fast=td3_pave_fast.py --lambda1 0 --lambda2 0 --lambda3 0" \
