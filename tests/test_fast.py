@@ -95,6 +95,24 @@ def test_compiled_critic_gradients_equal_the_eager_ones_in_one_graph():
     assert_all_close(list(losses.values()), list(want_losses.values()), rtol=1e-5, atol=1e-6)
 
 
+TWO_GRAPHS = dict(env_id="Pendulum-v1", total_timesteps=300, learning_starts=100, batch_size=16, hidden_sizes=(16,),
+                  pave_every=2)  # a short run with regularized and plain critic updates
+
+
+def logged_with_and_without(flag, tmp_path, monkeypatch, patch=lambda m: None, **flags):
+    """{False: scalars, True: scalars}: what two td3_pave_fast.py runs from one seed log (SPS left out), without and
+    with the boolean `flag`; patch(m) sets up each run's monkeypatches."""
+    scalars = {}
+    for on in (False, True):
+        (tmp_path / str(on)).mkdir()
+        with monkeypatch.context() as m:
+            patch(m)
+            run = train_in_process(td3_pave_fast, tmp_path / str(on), m, **{flag: on}, **flags)
+            scalars[on] = read_scalars(os.path.join(tmp_path / str(on), run))
+        scalars[on].pop("charts/SPS")
+    return scalars
+
+
 def test_a_compiled_run_traces_both_graphs_and_reproduces_the_eager_run(tmp_path, monkeypatch):
     """--compile's wiring, with dynamo's tracing but without inductor's code generation (the test above)."""
     compile_calls, real_compile = [], torch.compile
@@ -103,18 +121,12 @@ def test_a_compiled_run_traces_both_graphs_and_reproduces_the_eager_run(tmp_path
         compile_calls.append(mode)
         return real_compile(fn, backend="eager", fullgraph=True)  # fullgraph: a graph break fails the run
 
-    flags = dict(env_id="Pendulum-v1", total_timesteps=300, learning_starts=100, batch_size=16, hidden_sizes=(16,),
-                 pave_every=2)
-    scalars = {}
-    for compile in (False, True):
-        (tmp_path / str(compile)).mkdir()
-        with monkeypatch.context() as m:
-            m.setattr(torch, "compile", traced_only)
-            torch._dynamo.reset()
-            torch._dynamo.utils.counters.clear()
-            scalars[compile] = read_scalars(train_in_process(td3_pave_fast, tmp_path / str(compile), m, compile=compile,
-                                                             **flags))
-        scalars[compile].pop("charts/SPS")
+    def patch(m):
+        m.setattr(torch, "compile", traced_only)
+        torch._dynamo.reset()
+        torch._dynamo.utils.counters.clear()
+
+    scalars = logged_with_and_without("compile", tmp_path, monkeypatch, patch, **TWO_GRAPHS)
     assert compile_calls == [None]  # once
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == 2  # regularized and plain updates, no recompile
     assert scalars[True].keys() == scalars[False].keys()
@@ -156,16 +168,10 @@ def test_the_cudagraphs_wiring_reproduces_the_eager_run(tmp_path, monkeypatch):
     graph (regularized critic, plain critic under --pave-every 2, actor), the batch copied into the recorded inputs,
     the losses read from the graphs' outputs: the same logged losses as the eager run. (The real capture: the GPU
     test below.)"""
-    flags = dict(env_id="Pendulum-v1", total_timesteps=300, learning_starts=100, batch_size=16, hidden_sizes=(16,),
-                 pave_every=2)
-    scalars = {}
-    for graphs in (False, True):
-        (tmp_path / str(graphs)).mkdir()
-        with monkeypatch.context() as m:
-            captures = graphs_on_the_cpu(m)
-            scalars[graphs] = read_scalars(train_in_process(td3_pave_fast, tmp_path / str(graphs), m,
-                                                            cudagraphs=graphs, **flags))
-        scalars[graphs].pop("charts/SPS")
+    runs = []  # each run's captures
+    scalars = logged_with_and_without("cudagraphs", tmp_path, monkeypatch, lambda m: runs.append(graphs_on_the_cpu(m)),
+                                      **TWO_GRAPHS)
+    captures = runs[-1]
     assert len(captures) == 3 and all(len(inputs) == 5 for inputs in captures)  # obs, a, r, s', terminated
     assert scalars[True].keys() == scalars[False].keys() and "losses/curv" in scalars[True]
     for tag, points in scalars[False].items():
@@ -200,13 +206,8 @@ def test_cudagraphs_without_cuda_and_compile_on_cuda_are_one_line_errors(monkeyp
 def test_cudagraphs_on_a_gpu_log_the_losses_of_the_eager_run(tmp_path, monkeypatch):
     """The real CUDA graphs against eager CUDA from one seed: the losses of the first 300 updates (logged every 100
     steps, and the final ones) agree to float32 tolerance."""
-    flags = dict(env_id="Pendulum-v1", total_timesteps=400, learning_starts=100, device="cuda")
-    scalars = {}
-    for graphs in (False, True):
-        (tmp_path / str(graphs)).mkdir()
-        run = train_in_process(td3_pave_fast, tmp_path / str(graphs), monkeypatch, cudagraphs=graphs, **flags)
-        scalars[graphs] = read_scalars(os.path.join(tmp_path / str(graphs), run))
-        scalars[graphs].pop("charts/SPS")
+    scalars = logged_with_and_without("cudagraphs", tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=400,
+                                      learning_starts=100, device="cuda")
     for tag in [tag for tag in scalars[False] if tag.startswith("losses/")]:
         torch.testing.assert_close(torch.tensor(scalars[True][tag]), torch.tensor(scalars[False][tag]), rtol=1e-4,
                                    atol=1e-5, msg=tag)
