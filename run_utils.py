@@ -343,6 +343,8 @@ class Run:
                 latest |= self.state["latest"]
                 random.setstate(self.state["python"])
                 torch.set_rng_state(self.state["torch"])
+                if self.state.get("torch_cuda") is not None and torch.cuda.is_available():  # a GPU run's draws
+                    torch.cuda.set_rng_state_all(self.state["torch_cuda"])
             except (KeyError, RuntimeError, ValueError, TypeError) as e:
                 raise UserError(f"cannot resume from {self.state.path}: its replay buffer or random states do not fit "
                                 f"({first_line(e)})") from None  # fmt: skip
@@ -384,7 +386,8 @@ class Run:
             if resume:
                 state = {"algorithm": self.algorithm, "args": vars(self.args), "global_step": step, "nets": nets,
                          "buffer": self.rb.state_dict(), "numpy": self.rng.bit_generator.state, "latest": self.latest,
-                         "env": self.env_state, "python": random.getstate(), "torch": torch.get_rng_state()}
+                         "env": self.env_state, "python": random.getstate(), "torch": torch.get_rng_state(),
+                         "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None}
                 write_atomic(state | (self.extra() if self.extra else {}), path[: -len(".pt")] + ".resume.pt")
                 written = True
             write_atomic(checkpoint, path)

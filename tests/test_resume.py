@@ -54,3 +54,21 @@ def test_resume_refuses_other_flags_and_missing_state(tmp_path, monkeypatch):
     os.remove(os.path.join(run, "td3_pave.resume.pt"))
     with pytest.raises(module.UserError, match="cannot resume from"):
         resume(module, tmp_path, monkeypatch, "--resume", run)
+
+
+def test_a_gpu_runs_cuda_generator_is_saved_and_restored(tmp_path, monkeypatch):
+    """On a GPU the files draw their noises from torch's CUDA generator: the resume state keeps it (CUDA faked here,
+    the generator state an opaque tensor), and a CPU run stores none."""
+    import torch
+
+    module = importlib.import_module("td3_pave")
+    run = train(module, tmp_path, monkeypatch, total_timesteps=200, **RUN)
+    assert torch.load(os.path.join(run, "td3_pave.resume.pt"), weights_only=False)["torch_cuda"] is None
+    fake_state, restored = [torch.arange(7, dtype=torch.uint8)], []
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: fake_state)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
+    resume(module, tmp_path, monkeypatch, "--resume", run, "--total-timesteps", 300, "--device", "cpu")
+    resume(module, tmp_path, monkeypatch, "--resume", run, "--total-timesteps", 400, "--device", "cpu")
+    assert len(restored) == 1 and torch.equal(restored[0][0], fake_state[0])  # the state the first resume saved
