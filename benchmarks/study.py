@@ -64,7 +64,7 @@ def to_cli(flags: dict) -> list[str]:
 
 
 def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=False, checkpoint_interval=0,
-                  compile=False):
+                  compile=False, cudagraphs=False):
     """(algorithm file, its flags) for one run of a study."""
     flags = paper_flags(method, env_id)
     if total_timesteps is not None:
@@ -72,7 +72,8 @@ def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=Fal
     flags |= {"seed": seed, "exp_name": method, "checkpoint_interval": checkpoint_interval}
     file = SETTINGS["method"][method]["file"]
     file = FAST_FILE.get(file, file) if fast else file
-    return file, to_cli(flags) + (["--compile"] if compile and file in FAST_FILE.values() else []) + list(extra)
+    speed = [flag for flag, on in (("--compile", compile), ("--cudagraphs", cudagraphs)) if on]
+    return file, to_cli(flags) + (speed if file in FAST_FILE.values() else []) + list(extra)
 
 
 # --- one job: train, evaluate, write the record ---------------------------------------------------------------
@@ -340,7 +341,9 @@ class Run:
     fast: bool = False
     """run td3_pave.py's methods with td3_pave_fast.py (the same math and draws, about 1.25x faster)"""
     compile: bool = False
-    """with --fast: td3_pave_fast.py's runs also get --compile (the same math)"""
+    """with --fast: td3_pave_fast.py's runs also get --compile (the same math; CPU only)"""
+    cudagraphs: bool = False
+    """with --fast: td3_pave_fast.py's runs also get --cudagraphs (the same math; CUDA only)"""
     checkpoint_interval: int = 10_000
     """each run saves its checkpoint and resume state every this many steps, so that a killed run (the machine
     stops, a job is preempted without warning) continues from there with `run` again (0: only at the end and on
@@ -393,8 +396,8 @@ def plan(args: Run):
         )
     if not args.seeds or args.threads < 1 or (args.workers is not None and args.workers < 1):
         raise UserError("--seeds needs at least one seed, --threads and --workers must be >= 1")
-    if args.checkpoint_interval < 0 or (args.compile and not args.fast):
-        raise UserError("--checkpoint-interval must be >= 0, and --compile goes with --fast")
+    if args.checkpoint_interval < 0 or ((args.compile or args.cudagraphs) and not args.fast):
+        raise UserError("--checkpoint-interval must be >= 0, and --compile and --cudagraphs go with --fast")
     if any("=" not in kv for kv in args.flags):
         raise UserError(f"--flags takes name=value pairs, got {' '.join(args.flags)}")
     extra = {k.lstrip("-").replace("-", "_"): v for k, v in (kv.split("=", 1) for kv in args.flags)}
@@ -414,7 +417,8 @@ def plan(args: Run):
             reference = (env_id, base, args.seeds[0]) if base in args.methods else None
             for seed in args.seeds:
                 file, flags = train_command(
-                    method, env_id, seed, args.total_timesteps, extra, args.fast, args.checkpoint_interval, args.compile
+                    method, env_id, seed, args.total_timesteps, extra, args.fast, args.checkpoint_interval, args.compile,
+                    args.cudagraphs,
                 )
                 jobs.append(
                     {

@@ -94,6 +94,8 @@ def test_paper_flags_and_bad_input():
     assert cli[cli.index("--checkpoint-interval") + 1] == "5000" and "--compile" in cli
     assert module_args("td3_pave_fast.py", cli)["lambda3"] == 0.5  # the fast file parses it
     assert "--compile" not in study.train_command("td3_caps", "Hopper-v5", 1, fast=True, compile=True)[1]
+    assert "--cudagraphs" in study.train_command("td3_pave", "Hopper-v5", 1, fast=True, cudagraphs=True)[1]
+    assert "--cudagraphs" not in study.train_command("sac_pave", "Hopper-v5", 1, fast=True, cudagraphs=True)[1]
     with pytest.raises(study.UserError, match="unknown method"):
         study.paper_flags("td4", "Pendulum-v1")
     with pytest.raises(study.UserError, match="not in paper_settings.toml"):
