@@ -624,7 +624,7 @@ def plot_filter_tradeoff(results, summary, levels, args, plt):
             ax.annotate(f"{b:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     for (level, env), ax in zip([(level, env) for level in rows for env in envs], axes.flat):
         noise = f"observation noise {level:g}" if level else "no observation noise"
-        ax.set(xlabel="sm (lower is smoother)", ylabel="return", title=f"{env}, {noise}: return against sm; curves: EMA")
+        ax.set(xlabel="sm (lower is smoother)", ylabel="return", title=f"{env}, {noise}: return against sm")
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_dir, "filter_tradeoff.png"), dpi=100)

@@ -423,7 +423,7 @@ def main(args: Args):
         return losses
 
     critic_steps = {regularize: functools.partial(critic_step, regularize) for regularize in (True, False)}
-    if args.cudagraphs:  # a graph per value of `regularize` (the second only under --pave-every k > 1), one for the actor
+    if args.cudagraphs:  # a graph per `regularize` (the second under --pave-every k > 1 only), one for the actor
         critic_steps = {regularize: CudaGraph(step) for regularize, step in critic_steps.items()}
         actor_step = CudaGraph(actor_step)
     method = "TD3 + PAVE" if args.lambda1 + args.lambda2 + args.lambda3 > 0 else "TD3"

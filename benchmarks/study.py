@@ -417,8 +417,8 @@ def plan(args: Run):
             reference = (env_id, base, args.seeds[0]) if base in args.methods else None
             for seed in args.seeds:
                 file, flags = train_command(
-                    method, env_id, seed, args.total_timesteps, extra, args.fast, args.checkpoint_interval, args.compile,
-                    args.cudagraphs,
+                    method, env_id, seed, args.total_timesteps, extra, args.fast, args.checkpoint_interval,
+                    args.compile, args.cudagraphs,
                 )
                 jobs.append(
                     {
@@ -568,8 +568,9 @@ def run(args: Run):
     return 1 if failures else 130 if interrupted else 0
 
 
+# not settings of the result
 BOOKKEEPING = {"exp_name", "torch_deterministic", "device", "track", "wandb_project_name", "wandb_entity",
-               "checkpoint_interval", "snapshot_fractions", "resume", "compile", "cudagraphs"}  # not settings of the result
+               "checkpoint_interval", "snapshot_fractions", "resume", "compile", "cudagraphs"}
 
 
 def settings_differ(job):

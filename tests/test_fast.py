@@ -159,7 +159,7 @@ def graphs_on_the_cpu(monkeypatch):
 
     monkeypatch.setattr(td3_pave_fast, "capture", capture)
     monkeypatch.setattr(td3_pave_fast, "on_side_stream", lambda step, tensors: step(*tensors))
-    monkeypatch.setattr(td3_pave_fast, "check_args", lambda args: check_args(dataclasses.replace(args, cudagraphs=False)))
+    monkeypatch.setattr(td3_pave_fast, "check_args", lambda a: check_args(dataclasses.replace(a, cudagraphs=False)))
     return captures
 
 
