@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Issue 21's one GPU measurement, prepared to run in a single call on a lent CUDA machine (under 10 minutes on an
-# H100/H200), from the repo root, with torch (a CUDA build), gymnasium, mujoco, tyro, tensorboard and pytest importable:
+# H100/H200), from the repo root, with torch (a CUDA build), tensorboard and pytest importable (the lent machine's
+# image has them); gymnasium, mujoco and tyro come from .whl/ when it is there (results/throughput/gpu_wheels.sh,
+# run here first; the device call carries .whl):
 #   OUT=DIR bash results/throughput/gpu_cudagraphs.sh
 # 1. equality: the real CUDA graphs against eager CUDA from one seed, the losses of the first 300 updates
 #    (tests/test_fast.py::test_cudagraphs_on_a_gpu_log_the_losses_of_the_eager_run);
@@ -14,6 +16,10 @@
 set -uo pipefail
 py=${PYTHON:-python3} out=${OUT:-results/throughput/gpu} repeats=${REPEATS:-1}
 mkdir -p "$out"
+if [ -d .whl ]; then
+  $py -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl &&
+    export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
 export PYTHONUNBUFFERED=1 MUJOCO_GL=egl
 {
   $py -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, torch.cuda.get_device_name())" \
