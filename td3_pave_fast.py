@@ -1,6 +1,6 @@
 # TD3 + PAVE, the speed sibling of td3_pave.py (as LeanRL's _torchcompile files are of its plain ones): the same
 # flags, defaults, random draws and checkpoints, and the same math, computed faster. Read td3_pave.py first; this
-# file differs from it only in the critic step:
+# file differs from it only in how the updates are computed:
 #   - critic_forward fuses the PAVE forwards: per critic, s + eps and s' share one batched forward and one action
 #     gradient call serves both twins; terms whose lambda is 0 are skipped (their draws are still made, so the
 #     random stream stays td3_pave.py's).
