@@ -155,8 +155,9 @@ def find_checkpoints(paths):
         elif os.path.isfile(path):
             found.append(path)
         elif os.path.isdir(path):
-            inside = sorted(p for p in glob.glob(os.path.join(path, "**", "*.pt"), recursive=True)
-                            if not p.endswith(".resume.pt"))  # --resume's replay buffer and random states
+            inside = sorted((p for p in glob.glob(os.path.join(path, "**", "*.pt"), recursive=True)
+                             if not p.endswith(".resume.pt")),  # --resume's replay buffer and random states
+                            key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p)])  # 40000 < 120000
             if not inside:
                 raise UserError(f"no checkpoint (.pt) under {path}")
             found += inside
@@ -268,14 +269,10 @@ def mean_std(values):
 
 
 def group_labels(ckpts):
-    """'algorithm' where one setting of it is given, else 'algorithm (the settings that differ)'; a snapshot taken
-    during training (or an interrupted run) is its own group, by its step. A group whose runs share an --exp-name
-    that no other group uses (as a study names its methods) is labelled by it."""
-    settings = {
-        path: {k: v for k, v in c["args"].items() if k not in RUN_ARGS}
-        | ({"step": c["global_step"]} if c["global_step"] < c["args"]["total_timesteps"] else {})
-        for path, c in ckpts.items()
-    }
+    """'algorithm' where one setting of it is given, else 'algorithm (the settings that differ)'; a group whose runs
+    share an --exp-name that no other group uses (as a study names its methods) is labelled by it. A snapshot taken
+    during training (or an interrupted run) is its own group: its run's label and its step."""
+    settings = {path: {k: v for k, v in c["args"].items() if k not in RUN_ARGS} for path, c in ckpts.items()}
     labels = {}
     for path, c in ckpts.items():
         algo = os.path.splitext(c["algorithm"])[0]
@@ -287,6 +284,10 @@ def group_labels(ckpts):
         name = ckpts[path]["args"]["exp_name"]
         if names[label] == {name} and sum(name in other for other in names.values()) == 1:
             labels[path] = name
+    for path, c in ckpts.items():
+        if c["global_step"] < c["args"]["total_timesteps"]:
+            label, step = labels[path], f"step={c['global_step']}"
+            labels[path] = f"{label[:-1]}, {step})" if label.endswith(")") else f"{label} ({step})"
     return labels
 
 
@@ -570,9 +571,10 @@ def plot(results, summary, levels, args):
 
 
 def plot_training_steps(results, args, plt):
-    """Return, sm and episode length against the training step (a run's snapshots, --snapshot-fractions, and its
-    final checkpoint): one colour per method (the group of the run's last checkpoint), each seed a thin line, the
-    mean over the seeds a thick one where they share their steps."""
+    """Return, sm, sm@W (the first --sm-window; falling early cannot lower it) and episode length against the
+    training step (a run's snapshots, --snapshot-fractions, and its final checkpoint): one colour per method (the
+    group of the run's last checkpoint), each seed a thin line, the mean over the seeds a thick one where they share
+    their steps."""
     runs = {}
     for row in results:
         if not row["action_filter"]:
@@ -582,20 +584,31 @@ def plot_training_steps(results, args, plt):
         methods.setdefault(rows[-1]["group"], []).append(rows)
     if not methods:
         return
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    window = args.sm_window[0] if args.sm_window else None
+
+    def value(level, key):  # a checkpoint's mean over its clean episodes (sm@W: over those that reach W steps)
+        if key != "sm@W":
+            return np.mean(level[key])
+        scored = [x for x in level["sm_window"][window] if x is not None]
+        return np.mean(scored) if scored else np.nan
+
+    panels = {"returns": "return", "sm": "sm (lower is smoother)"}
+    panels |= {"sm@W": f"sm@{window}: the first {window} steps"} if window else {}
+    panels |= {"lengths": "episode length"}
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), sharex=True)
     for color, (method, seeds) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 9, methods.items()):
-        for ax, key in zip(axes, ("returns", "sm", "lengths")):
-            curves = [([r["global_step"] for r in rows], [np.mean(r["levels"][0.0][key]) for r in rows])
-                      for rows in seeds]
+        for ax, key in zip(axes, panels):
+            curves = [([r["global_step"] for r in rows], [value(r["levels"][0.0], key) for r in rows]) for rows in seeds]
             for steps, values in curves:
                 ax.plot(steps, values, color=color, lw=0.8, alpha=0.5)
             if len(curves) > 1 and all(steps == curves[0][0] for steps, _ in curves):
                 ax.plot(curves[0][0], np.mean([v for _, v in curves], 0), color=color, lw=2.2, marker="o", ms=3,
-                        label=f"{method} ({len(curves)} seeds)")  # fmt: skip
+                        label=f"{method} ({len(curves)} seed{'s' * (len(curves) > 1)})")  # fmt: skip
             elif ax is axes[0]:
-                ax.plot([], [], color=color, label=f"{method} ({len(curves)} seeds)")
-    for ax, label in zip(axes, ("return", "sm (lower is smoother)", "episode length")):
+                ax.plot([], [], color=color, label=f"{method} ({len(curves)} seed{'s' * (len(curves) > 1)})")
+    for ax, label in zip(axes, panels.values()):
         ax.set(xlabel="training step", ylabel=label)
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0"))
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_dir, "training_steps.png"), dpi=100)

@@ -230,9 +230,14 @@ def test_a_checkpoint_older_than_a_flag_is_labelled_with_its_default(checkpoints
     # runs named by --exp-name (a study's methods) are labelled by their names, unless two groups share one
     loaded["every4.pt"]["args"]["exp_name"] = "td3_pave_every4"
     assert ev.group_labels(loaded) == {"old.pt": "td3_pave", "every4.pt": "td3_pave_every4"}
+    # a snapshot of a named run is its own group, under its run's name (as the training-step figure's legend)
     loaded["snapshot.pt"] = {**loaded["every4.pt"], "global_step": 100}
+    assert ev.group_labels(loaded) == {"old.pt": "td3_pave", "every4.pt": "td3_pave_every4",
+                                       "snapshot.pt": "td3_pave_every4 (step=100)"}  # fmt: skip
+    loaded["other.pt"] = {**loaded["every4.pt"], "args": {**loaded["every4.pt"]["args"], "pave_every": 8}}
     assert ev.group_labels(loaded) == {"old.pt": "td3_pave", "every4.pt": "td3_pave (pave_every=4)",
-                                       "snapshot.pt": "td3_pave (pave_every=4, step=100)"}  # fmt: skip
+                                       "snapshot.pt": "td3_pave (pave_every=4, step=100)",
+                                       "other.pt": "td3_pave (pave_every=8)"}  # fmt: skip
 
 
 def test_sigma_base_comes_from_the_base_checkpoint_when_one_is_given(checkpoints, tmp_path, capsys):
