@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
-# Issue 20's figures from the checkpoints of results/hopper_v5 (run.sh keeps them under work/), once stage 1 is done:
-#  - curves.png: return, sm and episode length against the training step (each run's snapshots at 0, 20, ..., 80%
-#    and its final checkpoint; each seed a thin line, per method), since the paper gives only the end point;
-#  - actions_and_spectra_seed1.png: the first episode's actions and the spectra of seed 1, base against PAVE;
-#  - base_vs_pave.png: one frame of the side-by-side MuJoCo video (the MP4 stays out of git).
-# Run from the repo root:  bash results/hopper_v5/figures.sh
+# Issue 20's figures from the checkpoints of results/hopper_v5 (run.sh keeps them under work/), per family (td3: its
+# base, PAVE and the baselines with records; sac: its base and PAVE), from the runs that have a record:
+#  - curves_FAMILY.png: return, sm, sm@200 and episode length against the training step (each run's snapshots at 0,
+#    20, ..., 80% and its final checkpoint; each seed a thin line, per method), since the paper gives only the end
+#    point; sm@200 (the first 200 steps, the report's window for Hopper) because the episode length changes as a
+#    policy learns, and sm with it;
+#  - actions_and_spectra_FAMILY_seed1.png: the first episode's actions and the spectra of seed 1, base against PAVE;
+#  - base_vs_pave_FAMILY.png: one frame of the side-by-side MuJoCo video (the MP4 stays in $OUT, out of git; about
+#    0.4 s a frame in software EGL, so a few minutes a family).
+# Run from the repo root:  bash results/hopper_v5/figures.sh [FAMILY...]     (default: td3 sac; VIDEO=0: no video)
 set -euo pipefail
-py=${PYTHON:-python} work=results/hopper_v5/work/Hopper-v5 out=${OUT:-/tmp/hopper_v5_figures}
-$py eval_smoothness.py "$work"/td3/seed*/runs/ "$work"/td3_pave/seed*/runs/ --episodes 10 --sm-window 200 \
-  --out-dir "$out/curves"
-cp "$out/curves/training_steps.png" results/hopper_v5/curves.png
-seed1=("$work"/td3/seed1/runs/*/td3.pt "$work"/td3_pave/seed1/runs/*/td3_pave.pt)  # not snapshots
-$py eval_smoothness.py "${seed1[@]}" --episodes 10 --out-dir "$out/spectra"
-cp "$out/spectra/actions_and_spectra.png" results/hopper_v5/actions_and_spectra_seed1.png
-$py eval_smoothness.py "${seed1[@]}" --episodes 1 --no-plots --video --out-dir "$out/video"
-$py -c "import imageio.v2 as im; im.imwrite('results/hopper_v5/base_vs_pave.png', im.get_reader('$out/video/videos/Hopper-v5_side_by_side.mp4').get_data(60))"
+shopt -s nullglob
+py=${PYTHON:-python} here=results/hopper_v5 out=${OUT:-/tmp/hopper_v5_figures} window=${SM_WINDOW:-200}
+families=("$@") && [ $# -gt 0 ] || families=(td3 sac)
+for family in "${families[@]}"; do
+  runs=()
+  for record in "$here"/records/Hopper-v5/{"$family","$family"_*}/seed*.json; do  # finished runs only
+    method=$(basename "$(dirname "$record")") seed=$(basename "$record" .json)
+    runs+=("$here/work/Hopper-v5/$method/$seed/runs/")
+  done
+  base=("$here"/work/Hopper-v5/"$family"/seed1/runs/*/"$family".pt)
+  pave=("$here"/work/Hopper-v5/"$family"_pave/seed1/runs/*/"$family"_pave.pt)
+  if [ ${#runs[@]} = 0 ] || [ ${#base[@]} = 0 ] || [ ${#pave[@]} = 0 ]; then
+    echo "$family: no records, or seed 1 of the base or of PAVE not done yet: skipped"; continue
+  fi
+  $py eval_smoothness.py "${runs[@]}" --episodes 10 --sm-window "$window" --out-dir "$out/$family/curves"
+  cp "$out/$family/curves/training_steps.png" "$here/curves_$family.png"
+  $py eval_smoothness.py "${base[@]}" "${pave[@]}" --episodes 10 --out-dir "$out/$family/spectra"
+  cp "$out/$family/spectra/actions_and_spectra.png" "$here/actions_and_spectra_${family}_seed1.png"
+  [ "${VIDEO:-1}" = 0 ] && continue
+  $py eval_smoothness.py "${base[@]}" "${pave[@]}" --episodes 1 --no-plots --video --out-dir "$out/$family/video"
+  $py -c "import imageio.v2 as im; im.imwrite('$here/base_vs_pave_$family.png', \
+im.get_reader('$out/$family/video/videos/Hopper-v5_side_by_side.mp4').get_data(60))"
+done
