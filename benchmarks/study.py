@@ -790,6 +790,13 @@ def summarize(records, resamples, windows=None):
         base = table.get((env_id, SETTINGS["method"].get(method, {}).get("base"), level))
         if base is not None and base is not cell:
             cell["p_improve"], cell["p_lo"], cell["p_hi"] = improvement(cell["sm"], base["sm"], resamples)
+        if "smw" in cell:  # the like-for-like sm, over the seeds with a scored episode
+            x = np.array([v for v in cell["smw"] if np.isfinite(v)])
+            cell["smw_iqm"] = float(iqm(x)) if len(x) else float("nan")
+            cell["smw_lo"], cell["smw_hi"] = iqm_interval(x, resamples)
+            if base is not None and base is not cell and "smw" in base:
+                y = [v for v in base["smw"] if np.isfinite(v)]
+                cell["pw_improve"], cell["pw_lo"], cell["pw_hi"] = improvement(x, y, resamples)
     return table
 
 
@@ -835,9 +842,9 @@ def report(args: Report):
             lines.append(
                 "| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] "
                 "| sm IQM [95% CI] | P(sm < base) [95% CI] |"
-                + (f" length (fell) | sm@{w or 'W (no window reached)'} mean (std) [short] |" if lengths else "")
+                + (f" length (fell) | sm@{w or 'W'} IQM [95% CI] | P(sm@{w or 'W'} < base) [95% CI] |" if lengths else "")
             )
-            lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|" if lengths else ""))
+            lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if lengths else ""))
             for key in (k for k in keys if k[0] == env_id and k[2] == level):
                 c, p = table[key], (paper.get(key[1]) if level == 0 else None)
                 length_cells = ""
@@ -847,7 +854,10 @@ def report(args: Report):
                         np.mean(c["len"]), np.mean(base["len"]))
                     length_cells = (f" {np.mean(c['len']):.0f} ({100 * np.mean(c['fell']):.0f}%)"
                                     + (" ⚠ not like for like" if unlike else "") + " | "
-                                    + f"{fmt(np.nanmean(c['smw']))} ({fmt(np.nanstd(c['smw']))}) [{c['short']}] |")
+                                    + f"{fmt(c['smw_iqm'])} [{fmt(c['smw_lo'])}, {fmt(c['smw_hi'])}]"
+                                    + (f", {c['short']} short" if c["short"] else "") + " | "
+                                    + (f"{c['pw_improve']:.2f} [{fmt(c['pw_lo'], '.2f')}, {fmt(c['pw_hi'], '.2f')}]"
+                                       if "pw_improve" in c else "base") + " |")  # fmt: skip
                 lines.append(
                     f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
                     f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "
@@ -873,14 +883,16 @@ def report(args: Report):
                                  if "len" in c else "") if c else "" for c in cells)  # fmt: skip
                     + " |"
                 )
-        with_length = env_id in windows
-        lines += ["", f"Per seed, {env_id} (no noise): sm, return" + (", episode length" if with_length else ""), ""]
+        with_length, w = env_id in windows, windows.get(env_id)
+        lines += ["", f"Per seed, {env_id} (no noise): sm, return" + (", episode length" if with_length else "")
+                  + (f", sm@{w}" if w else ""), ""]  # fmt: skip
         for key in (k for k in keys if k[0] == env_id and k[2] == 0):
-            c = table[key]
-            per_seed = sorted(zip(c["seeds"], c["sm"], c["re"], c.get("len", [None] * len(c["seeds"]))))
+            c, none = table[key], [None] * len(table[key]["seeds"])
+            per_seed = sorted(zip(c["seeds"], c["sm"], c["re"], c.get("len", none), c.get("smw", none) if w else none))
             cells = ", ".join(
-                f"seed {s}: {sm:.3g}, {re:.1f}" + (f", {n:.0f}" if n is not None else "") for s, sm, re, n in per_seed
-            )
+                f"seed {s}: {sm:.3g}, {re:.1f}" + (f", {n:.0f}" if n is not None else "")
+                + (f", {fmt(smw)}" if smw is not None else "") for s, sm, re, n, smw in per_seed
+            )  # fmt: skip
             lines.append(f"- {key[1]}: {cells}")
         if with_length and windows[env_id]:
             lines += ["", f"Episode length, {env_id}: length is the mean episode length and (fell) the share of episodes "

@@ -260,19 +260,22 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
                                            for level in ("0.0", "0.1")}})  # fmt: skip
 
     falls = [60, 1000, 1000, 60, 1000, 1000, 1000, 1000, 1000, 1000]  # 8 of 10 episodes run the full 1000 steps
-    for seed in (1, 2, 3):
+    for seed, pave_sm_at in ((1, 1.8), (2, 1.2), (3, 1.0)):
         record("td3", seed, [1000] * 10, [2.0] * 10, 1.5)
-        record("td3_pave", seed, falls, [0.1 if n == 60 else 2.0 for n in falls], 1.8)
+        record("td3_pave", seed, falls, [0.1 if n == 60 else 2.0 for n in falls], pave_sm_at)
     study.write_json(os.path.join(root, "study.json"), {"runs": []})
     assert study.window_for(study.load_records(root)) == {"Hopper-v5": 1000}  # 8 of 10 reach 1000
     assert study.report(study.Report(study=root, resamples=500, plots=False)) == 0
     text = open(os.path.join(root, "report.md")).read()
-    assert "| length (fell) | sm@1000 mean (std) [short] |" in text
+    assert "| length (fell) | sm@1000 IQM [95% CI] | P(sm@1000 < base) [95% CI] |" in text
     pave = next(line for line in text.splitlines() if line.startswith("| td3_pave |"))
-    assert pave.endswith("| 812 (20%) ⚠ not like for like | 1.8 (0) [6] |")  # the 6 falls of 3 seeds: not scored
+    # sm@1000 over the scored episodes only (the 6 falls of 3 seeds are not): the IQM of 1.8, 1.2, 1.0 (the mean of
+    # three: trimming a quarter of three values trims none) and a seed smoother than the base's 1.5 in 2 of 3 pairs
+    cells = re.search(r"\| 812 \(20%\) ⚠ not like for like \| 1.33 \[(.+), (.+)\], 6 short \| 0.67 \[(.+), (.+)\] \|$", pave)
+    assert 1.0 <= float(cells[1]) <= 1.33 <= float(cells[2]) <= 1.8 and float(cells[3]) <= 0.67 <= float(cells[4])
     base = next(line for line in text.splitlines() if line.startswith("| td3 |"))
-    assert base.endswith("| 1000 (0%) | 1.5 (0) [0] |")
-    assert "- td3_pave: seed 1: 1.62, 1000.0, 812," in text
+    assert base.endswith("| 1000 (0%) | 1.5 [1.5, 1.5] | base |")
+    assert "- td3_pave: seed 1: 1.62, 1000.0, 812, 1.8, seed 2: 1.62, 1000.0, 812, 1.2," in text
     assert "| td3_pave | 1.62 (0), length 812 | 1.62 (0), length 812 |" in text  # the noise summary shows lengths
     # one more fall per seed: 70% reach 100 to 1000, so the window drops to 50, which every episode reaches
     for seed in (1, 2, 3):
