@@ -12,14 +12,21 @@ set -uo pipefail
 py=${PYTHON:-python} study=${STUDY:-results/hopper_v5}
 common=(--envs Hopper-v5 --total-timesteps 200000 --fast --compile --checkpoint-interval 5000 --obs-noise 0.01 0.05 0.1
         --critic-metrics --workers 2 --threads 1)
-for stage in "${@:-1 2 3 4}"; do
-  for s in $stage; do
-    case $s in
-      1) $py benchmarks/study.py run --study "$study" --methods td3 td3_pave --seeds 1 2 3 "${common[@]}" ;;
-      2) $py benchmarks/study.py run --study "$study" --methods sac sac_pave --seeds 1 2 3 "${common[@]}" ;;
-      3) $py benchmarks/study.py run --study "$study" --methods td3 td3_grad td3_caps --seeds 1 2 3 "${common[@]}" ;;
-      4) $py benchmarks/study.py run --study "$study" --methods td3 td3_pave --seeds 4 5 "${common[@]}" ;;
-    esac
-  done
+early=() later=()
+for s in ${*:-1 2 3 4}; do
+  case $s in
+    1) early+=(td3 td3_pave) ;;
+    2) early+=(sac sac_pave) ;;
+    *) later+=("$s") ;;
+  esac
+done
+# Stages 1 and 2 share their seeds and go as one `run`, so that both lanes stay busy while the last run of stage 1
+# trains (run goes seed by seed, and within a seed in this order: stage 1's runs of a seed before stage 2's).
+[ ${#early[@]} = 0 ] || $py benchmarks/study.py run --study "$study" --methods "${early[@]}" --seeds 1 2 3 "${common[@]}"
+for s in "${later[@]}"; do
+  case $s in
+    3) $py benchmarks/study.py run --study "$study" --methods td3 td3_grad td3_caps --seeds 1 2 3 "${common[@]}" ;;
+    4) $py benchmarks/study.py run --study "$study" --methods td3 td3_pave --seeds 4 5 "${common[@]}" ;;
+  esac
 done
 $py benchmarks/study.py report "$study"
