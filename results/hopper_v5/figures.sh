@@ -17,11 +17,13 @@ for family in "${families[@]}"; do
   runs=()
   for record in "$here"/records/Hopper-v5/{"$family","$family"_*}/seed*.json; do  # finished runs only
     method=$(basename "$(dirname "$record")") seed=$(basename "$record" .json)
-    runs+=("$here/work/Hopper-v5/$method/$seed/runs/")
+    run="$here/work/Hopper-v5/$method/$seed/runs/"
+    if [ -d "$run" ]; then runs+=("$run"); else echo "$method $seed: a record but no checkpoints here ($run): left out"; fi
   done
   base=("$here"/work/Hopper-v5/"$family"/seed1/runs/*/"$family".pt)
   pave=("$here"/work/Hopper-v5/"$family"_pave/seed1/runs/*/"$family"_pave.pt)
-  if [ ${#runs[@]} = 0 ] || [ ${#base[@]} = 0 ] || [ ${#pave[@]} = 0 ]; then
+  seed1="$here/records/Hopper-v5/$family/seed1.json $here/records/Hopper-v5/${family}_pave/seed1.json"
+  if [ ${#runs[@]} = 0 ] || ! ls $seed1 > /dev/null 2>&1 || [ ${#base[@]} = 0 ] || [ ${#pave[@]} = 0 ]; then
     echo "$family: no records, or seed 1 of the base or of PAVE not done yet: skipped"; continue
   fi
   $py eval_smoothness.py "${runs[@]}" --episodes 10 --sm-window "$window" --out-dir "$out/$family/curves"
