@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Issue 20's figures from the checkpoints of results/hopper_v5 (run.sh keeps them under work/), per family (td3: its
 # base, PAVE and the baselines with records; sac: its base and PAVE), from the runs that have a record:
-#  - curves_FAMILY.png: return, sm, sm@200 and episode length against the training step (each run's snapshots at 0,
+#  - curves_FAMILY.png: return, sm, sm@W and episode length against the training step (each run's snapshots at 0,
 #    20, ..., 80% and its final checkpoint; each seed a thin line, per method), since the paper gives only the end
-#    point; sm@200 (the first 200 steps, the report's window for Hopper) because the episode length changes as a
-#    policy learns, and sm with it;
+#    point; sm@W (each episode's first W steps, W the report's window: 200 today) because the episode length changes
+#    as a policy learns, and sm with it;
 #  - actions_and_spectra_FAMILY_seed1.png: the first episode's actions and the spectra of seed 1, base against PAVE;
 #  - base_vs_pave_FAMILY.png: one frame of the side-by-side MuJoCo video (the MP4 stays in $OUT, out of git; about
 #    0.4 s a frame in software EGL, so a few minutes a family).
 # Run from the repo root:  bash results/hopper_v5/figures.sh [FAMILY...]     (default: td3 sac; VIDEO=0: no video)
 set -euo pipefail
 shopt -s nullglob
-py=${PYTHON:-python} here=results/hopper_v5 out=${OUT:-/tmp/hopper_v5_figures} window=${SM_WINDOW:-200}
+py=${PYTHON:-python} here=results/hopper_v5 out=${OUT:-/tmp/hopper_v5_figures}
+# the report's window: the largest that 80% of every method's clean episodes reach (SM_WINDOW=W to choose one)
+window=${SM_WINDOW:-$($py -c "import sys; sys.path.insert(0, 'benchmarks'); import study
+print(study.window_for(study.load_records('$here')).get('Hopper-v5') or 1000)")}
 families=("$@") && [ $# -gt 0 ] || families=(td3 sac)
 for family in "${families[@]}"; do
   runs=()
