@@ -944,6 +944,8 @@ def report(args: Report):
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(out, "report.csv"), "w", newline="") as f:
         columns = ["re_mean", "re_std", "re_iqm", "re_lo", "re_hi", "sm_mean", "sm_std", "sm_iqm", "sm_lo", "sm_hi"]
+        length_columns = ["sm_window", "mean_length", "fell", "smw_iqm", "smw_lo", "smw_hi", "pw_improve", "pw_lo",
+                          "pw_hi", "per_seed_length", "per_seed_smw"]  # fmt: skip
         writer = csv.writer(f)
         writer.writerow(
             [
@@ -957,13 +959,16 @@ def report(args: Report):
                 "p_hi",
                 "per_seed_re",
                 "per_seed_sm",
+                *length_columns,  # where the records hold episode lengths; sm_window is W of the smw columns
             ]
         )
         for key in keys:
-            c = table[key]
+            c, seeds = table[key], lambda k: ";".join(f"{x:.6g}" for x in table[key].get(k, []))
+            lengths = [windows.get(key[0]), np.mean(c["len"]), np.mean(c["fell"]),
+                       *(c.get(k, "") for k in length_columns[3:-2]), seeds("len"), seeds("smw")] if "len" in c else []
             writer.writerow(
                 [*key, len(c["seeds"]), *(c[k] for k in columns), c.get("p_improve", ""), c.get("p_lo", ""),
-                 c.get("p_hi", ""), ";".join(f"{x:.6g}" for x in c["re"]), ";".join(f"{x:.6g}" for x in c["sm"])]
+                 c.get("p_hi", ""), seeds("re"), seeds("sm"), *lengths]
             )  # fmt: skip
     if args.plots and keys:
         plot(table, keys, out)

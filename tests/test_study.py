@@ -1,5 +1,6 @@
 # benchmarks/study.py: the paper's settings against the README, the statistics against hand-computed values and
 # exact enumeration, and tiny studies end to end through submitit's local executor and a real Slurm.
+import csv
 import glob
 import itertools
 import json
@@ -276,6 +277,11 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
     base = next(line for line in text.splitlines() if line.startswith("| td3 |"))
     assert base.endswith("| 1000 (0%) | 1.5 [1.5, 1.5] | base |")
     assert "- td3_pave: seed 1: 1.62, 1000.0, 812, 1.8, seed 2: 1.62, 1000.0, 812, 1.2," in text
+    with open(os.path.join(root, "report.csv")) as f:  # the CSV carries the same, for a reader's own plots
+        row = next(r for r in csv.DictReader(f) if r["method"] == "td3_pave" and r["obs_noise"] == "0.0")
+    assert (row["sm_window"], float(row["mean_length"]), float(row["fell"])) == ("1000", 812.0, pytest.approx(0.2))
+    assert float(row["smw_iqm"]) == pytest.approx(4 / 3) and float(row["pw_improve"]) == pytest.approx(2 / 3)
+    assert row["per_seed_smw"] == "1.8;1.2;1"
     assert "| td3_pave | 1.62 (0), length 812 | 1.62 (0), length 812 |" in text  # the noise summary shows lengths
     # one more fall per seed: 70% reach 100 to 1000, so the window drops to 50, which every episode reaches
     for seed in (1, 2, 3):
