@@ -889,7 +889,7 @@ def report(args: Report):
         for key in (k for k in keys if k[0] == env_id and k[2] == 0):
             c, none = table[key], [None] * len(table[key]["seeds"])
             per_seed = sorted(zip(c["seeds"], c["sm"], c["re"], c.get("len", none), c.get("smw", none) if w else none))
-            cells = ", ".join(
+            cells = "; ".join(
                 f"seed {s}: {sm:.3g}, {re:.1f}" + (f", {n:.0f}" if n is not None else "")
                 + (f", {fmt(smw)}" if smw is not None else "") for s, sm, re, n, smw in per_seed
             )  # fmt: skip

@@ -276,7 +276,7 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
     assert 1.0 <= float(cells[1]) <= 1.33 <= float(cells[2]) <= 1.8 and float(cells[3]) <= 0.67 <= float(cells[4])
     base = next(line for line in text.splitlines() if line.startswith("| td3 |"))
     assert base.endswith("| 1000 (0%) | 1.5 [1.5, 1.5] | base |")
-    assert "- td3_pave: seed 1: 1.62, 1000.0, 812, 1.8, seed 2: 1.62, 1000.0, 812, 1.2," in text
+    assert "- td3_pave: seed 1: 1.62, 1000.0, 812, 1.8; seed 2: 1.62, 1000.0, 812, 1.2;" in text
     with open(os.path.join(root, "report.csv")) as f:  # the CSV carries the same, for a reader's own plots
         row = next(r for r in csv.DictReader(f) if r["method"] == "td3_pave" and r["obs_noise"] == "0.0")
     assert (row["sm_window"], float(row["mean_length"]), float(row["fell"])) == ("1000", 812.0, pytest.approx(0.2))
