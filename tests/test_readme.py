@@ -50,6 +50,11 @@ def section(text, heading):
     return body[: ends[0]] if ends else body
 
 
+def first_run():
+    """The README's first run: its section up to the paper's-budget subsection."""
+    return section(read(README), "## A first run: Pendulum, plain TD3 against TD3 + PAVE").split("\n### ")[0]
+
+
 def rel(path):
     return os.path.relpath(path, ROOT)
 
@@ -209,9 +214,13 @@ def test_the_action_filter_rows_are_the_committed_evaluation():
 
 
 def commands(path):
-    """The command lines of a page's code blocks (indented 4): continuation lines joined, comments and a trailing
+    return commands_in(read(path))
+
+
+def commands_in(text):
+    """The command lines of markdown's code blocks (indented 4): continuation lines joined, comments and a trailing
     `&` dropped, split as the shell splits them."""
-    lines, out = read(path).splitlines(), []
+    lines, out = text.splitlines(), []
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -266,24 +275,10 @@ def test_every_command_on_every_page_parses_as_written(capsys):
     assert seen >= 60 and bad == []
 
 
-def training_commands(path, first_run=False):
-    """A page's training commands (`python td3_*.py --env-id ...`); first_run: the README's first run only."""
-    text = read(path)
-    if first_run:
-        text = section(text, "## A first run: Pendulum, plain TD3 against TD3 + PAVE")
-        text = text.split("\n### ")[0]
+def training_commands(path, only_first_run=False):
+    """A page's training commands (`python td3_*.py --env-id ...`); only_first_run: the README's first run."""
+    text = first_run() if only_first_run else read(path)
     return [w[1:] for w in commands_in(text) if re.match(r"(td3|sac)_\w+\.py$", w[1]) and w[2:3] == ["--env-id"]]
-
-
-def commands_in(text):
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as f:
-        f.write(text)
-    try:
-        return commands(f.name)
-    finally:
-        os.unlink(f.name)
 
 
 def test_every_training_command_is_the_papers_settings():
@@ -291,12 +286,12 @@ def test_every_training_command_is_the_papers_settings():
     some method; the README's first run is those settings at a shorter budget, said in its text."""
     from test_study import module_args
 
-    commands_, first_run = [c for doc in DOCS for c in training_commands(doc)], training_commands(README, True)
-    assert len(commands_) >= 30 and len(first_run) == 2
+    commands_, quick = [c for doc in DOCS for c in training_commands(doc)], training_commands(README, True)
+    assert len(commands_) >= 30 and len(quick) == 2
     for file, *flags in commands_:
         given = module_args(file, flags)
         env_id = given["env_id"]
-        if [file, *flags] in first_run:  # the paper's settings at a shorter budget, said in the text
+        if [file, *flags] in quick:  # the paper's settings at a shorter budget, said in the text
             given["total_timesteps"] = study.SETTINGS["env"][env_id]["total_timesteps"]
         file = file.replace("_fast", "")  # td3_pave_fast.py takes td3_pave.py's commands
         matches = [
@@ -333,8 +328,7 @@ def tiny(words, flags):
 def test_the_first_run_runs_as_written_at_a_tiny_budget(tmp_path):
     """The README's first run, command for command (both trainings at once, then the evaluation of runs/), with
     only the budget, the network and the episodes made tiny: it trains both runs and evaluates both."""
-    text = section(read(README), "## A first run: Pendulum, plain TD3 against TD3 + PAVE").split("\n### ")[0]
-    words = [w for w in commands_in(text) if w[0] == "python"]
+    words = [w for w in commands_in(first_run()) if w[0] == "python"]
     assert [w[1] for w in words] == ["td3_pave.py", "td3_pave_fast.py", "eval_smoothness.py"], words
     small = ["--total-timesteps", "--learning-starts", "--batch-size", "--hidden-sizes", "--checkpoint-interval"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # one thread each, as the README runs them, one per core
@@ -357,9 +351,9 @@ def ranges(values, spec):
 
 def test_the_first_runs_promises_are_the_records():
     """What the README's first run says to expect is the committed records': the per-seed sm and return ranges of
-    the Table 1 study at that budget, of the filter study, and of the older pendulum_td3_pave evaluation, and the training
-    minutes of the records."""
-    text = " ".join(section(read(README), "## A first run: Pendulum, plain TD3 against TD3 + PAVE").split())
+    the Table 1 study at that budget, of the filter study, and of the older pendulum_td3_pave evaluation, the training
+    minutes of the records, the wall times of results/quick_run/time.log and the snapshot of its evaluation."""
+    text = " ".join(first_run().split())
     for name, seeds in (("pendulum_td3", 5), ("action_filter/study", 3)):
         records = study.load_records(os.path.join(ROOT, "results", name))
         table = study.summarize(records, resamples=10)
@@ -378,3 +372,12 @@ def test_the_first_runs_promises_are_the_records():
     for weights in ("lambda1=0.0", "lambda1=2.0"):
         sm = [float(row["sm_mean"]) for row in clean if weights in row["group"]]
         assert len(sm) == 3 and f"sm {ranges(sm, '.3g')}" in text, (weights, ranges(sm, ".3g"))
+    log = read(os.path.join(ROOT, "results", "quick_run", "time.log"))
+    timed = {tuple([os.path.basename(c.split()[1]), *c.split()[2:]]): float(w)
+             for c, w in re.findall(r"^START \S+ (.+)\nrc 0 wall ([\d.]+) s", log, flags=re.M)}  # fmt: skip
+    written = [tuple(w[1:]) for w in commands_in(first_run()) if w[0] == "python"]
+    assert [c for c in written if c not in timed] == [], "a first-run command without its wall time in time.log"
+    assert [c for c in written if f"{timed[c]:.0f} s" not in text] == [], "a wall time the README does not quote"
+    with open(os.path.join(ROOT, "results", "quick_run", "eval.csv")) as f:
+        snapshot = {row["group"]: float(row["sm_mean"]) for row in csv.DictReader(f) if float(row["obs_noise"]) == 0}
+    assert f"sm {snapshot['td3 (step=18000)']:.3g} against {snapshot['td3_pave (step=18000)']:.3g}" in text
