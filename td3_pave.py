@@ -87,7 +87,7 @@ class Args:
     pave_delta: float = 1.0
     """curvature margin delta of the Curv hinge"""
     pave_every: int = 1
-    """1 = the paper. k > 1 is a speed mode that changes the estimator (README Speed): the PAVE terms on every k-th
+    """1 = the paper. k > 1 is a speed mode that changes the estimator (docs/speed.md): the PAVE terms on every k-th
     critic update only, lambdas times k"""
 
 

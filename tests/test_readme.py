@@ -1,9 +1,36 @@
-"""The README's internal links: every `(#anchor)` names a heading that exists (GitHub's anchor rule)."""
+"""The README and every page of docs/ against the repository: links and #anchors resolve, every table row and per-seed
+line is the committed studies' `report`, the README's results table is built from the same reports, every command
+parses as written (the per-env ones are the paper's settings), the README's first run runs at a tiny budget, and the
+numbers it promises are the records'."""
 
+import csv
+import glob
+import json
 import os
 import re
+import shlex
+import statistics
+import subprocess
+import sys
+
+import pytest
+import tyro
 
 from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import study  # noqa: E402
+
+README = os.path.join(ROOT, "README.md")
+PAGES = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+DOCS = [README, *PAGES]
+ALGORITHMS = {os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "*.py"))} - {
+    "eval_smoothness.py", "export_policy.py", "run_utils.py"}  # fmt: skip
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
 
 
 def anchor(heading):
@@ -11,26 +38,346 @@ def anchor(heading):
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_every_internal_link_names_a_heading():
-    with open(os.path.join(ROOT, "README.md")) as f:
-        text = f.read()
-    headings = {anchor(h) for h in re.findall(r"^#+ (.+)$", text, flags=re.M)}
-    links = set(re.findall(r"\]\(#([^)]+)\)", text))
-    assert links and not links - headings, sorted(links - headings)
+def anchors(path):
+    return {anchor(h) for h in re.findall(r"^#+ (.+)$", read(path), flags=re.M)}
+
+
+def section(text, heading):
+    """The text under `heading` (a whole heading line) up to the next heading of the same or a higher level."""
+    level = heading.split()[0]
+    body = text.split("\n" + heading + "\n")[1]
+    ends = [m.start() for m in re.finditer(rf"^#{{1,{len(level)}}} ", body, flags=re.M)]
+    return body[: ends[0]] if ends else body
+
+
+def first_run():
+    """The README's first run: its section up to the paper's-budget subsection."""
+    return section(read(README), "## A first run: Pendulum, plain TD3 against TD3 + PAVE").split("\n### ")[0]
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+# ---------------------------------------------------------------------------------------------------------- links
+
+
+def test_every_link_names_a_file_and_a_heading_that_exist():
+    """Every relative link of the README and the pages names a file that exists and, with `#anchor`, a heading of
+    that page (GitHub's anchor rule); every page of docs/ is linked from the README."""
     assert anchor("The paper's per-environment settings (TD3)") == "the-papers-per-environment-settings-td3"
+    broken, linked = [], set()
+    for doc in DOCS:
+        for target in re.findall(r"\]\(([^)\s]+)\)", read(doc)):
+            if re.match(r"[a-z]+://", target):
+                continue
+            file, _, name = target.partition("#")
+            path = os.path.normpath(os.path.join(os.path.dirname(doc), file)) if file else doc
+            if doc == README:
+                linked.add(path)
+            if not os.path.exists(path) or (name and (not path.endswith(".md") or name not in anchors(path))):
+                broken.append(f"{rel(doc)}: ({target})")
+    assert broken == []
+    assert [rel(p) for p in PAGES if p not in linked] == [], "a page of docs/ the README does not link"
 
 
-def test_the_action_filter_rows_are_the_committed_evaluation():
-    """Issue 23: every row of the README's action-filter table is results/action_filter/table.py's, verbatim, on the
-    committed eval.csv (the evaluation of the nine Pendulum checkpoints with the filter)."""
+# ------------------------------------------------------------------------------------------- the studies' reports
+
+SECTION_KINDS = {"no observation noise": "clean", "sm under observation noise": "noise", "Critic geometry": "critic"}
+STUDIES = sorted(os.path.dirname(p) for p in glob.glob(os.path.join(ROOT, "results", "**", "records"), recursive=True))
+
+
+def report_sections(path):
+    """report.md's lines by kind of section: 'clean' (no observation noise), 'noise' (Table 3 at a glance),
+    'critic', 'per seed'; the per-noise-level tables are left out, so none of their rows passes for a clean one."""
+    kinds, kind = {"clean": set(), "noise": set(), "critic": set(), "per seed": set()}, None
+    for line in read(path).splitlines():
+        if line.startswith("Per seed"):
+            kind = "per seed"
+        elif line.startswith("## "):
+            kind = next((k for title, k in SECTION_KINDS.items() if title in line), None)
+        elif kind:
+            kinds[kind].add(line)
+    return kinds
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """`report` on every committed study (every results/ folder with records): {study folder: report.md's path}."""
+    out = {}
+    for folder in STUDIES:
+        out[folder] = tmp_path_factory.mktemp("report") / "report"
+        study.report(study.Report(study=folder, out_dir=str(out[folder]), plots=False))
+    return {folder: path / "report.md" for folder, path in out.items()}
+
+
+def filter_header():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("table", os.path.join(ROOT, "results", "action_filter", "table.py"))
     table = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(table)
-    made = table.rows(os.path.join(ROOT, "results", "action_filter", "eval.csv"))
-    with open(os.path.join(ROOT, "README.md")) as f:
-        section = f.read().split("\n## To a robot")[1].split("\n## ")[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ")]
-    assert len(rows) >= 6 and rows[0] == made[0], "the README's filter table is gone or its head changed"
+    return table
+
+
+def page_rows(path):
+    """(kind, line) for each report-like line of a page: a table row that starts with a method (or an env and a
+    method), its kind from the heading above it (Table 3: noise; the critics; else clean), and the per-seed lines.
+    The rows of the action-filter table (an evaluation, not a study: its own test) are left out."""
+    rows, kind, header = [], "clean", None
+    for line in read(path).splitlines():
+        if re.match(r"#+ ", line):
+            kind = "noise" if "Table 3" in line else "critic" if "critics" in line else "clean"
+        if not line.startswith("|"):
+            header = None
+            if re.match(r"- (td3|sac)\w*: seed \d", line):
+                rows.append(("per seed", line))
+            continue
+        header = header or line
+        if header.startswith("| group | seeds | re per seed"):  # the action-filter table
+            continue
+        if re.match(r"\| ([\w-]+-v\d \| )?(td3|sac)", line):
+            rows.append((kind, line))
+    return rows
+
+
+def test_every_results_row_of_the_pages_is_the_committed_studies_report(reports):
+    """Issue 14, now per page: `report` on the committed records rebuilds every row and per-seed line of every page
+    of docs/, verbatim, each from a section of its kind (Tables 1, 2, 4: no noise; Table 3: the noise summary; the
+    critics; per seed). A number on a page that is not the records' fails here."""
+    made = {"clean": set(), "noise": set(), "critic": set(), "per seed": set()}
+    for path in reports.values():
+        for kind, lines in report_sections(path).items():
+            made[kind] |= lines
+    rows = {rel(page): page_rows(page) for page in PAGES}
+    assert len(rows["docs/pendulum.md"]) >= 40 and len(rows["docs/hopper.md"]) >= 20, "a results page lost its tables"
+    assert {page: [row for row in r if row[1] not in made[row[0]]] for page, r in rows.items()} == {
+        page: [] for page in rows}  # fmt: skip
+
+
+# one row per environment and family of the README's results table: (env, family, study, base, PAVE, page)
+SUMMARY = [
+    ("Pendulum-v1", "TD3", "pendulum_td3", "td3", "td3_pave", "docs/pendulum.md"),
+    ("Pendulum-v1", "SAC", "pendulum_sac", "sac", "sac_pave", "docs/pendulum.md"),
+    ("Hopper-v5", "TD3", "hopper_v5", "td3", "td3_pave", "docs/hopper.md"),
+    ("Hopper-v5", "SAC", "hopper_v5", "sac", "sac_pave", "docs/hopper.md"),
+]
+
+
+def summary_cells(report_md, base, pave):
+    """The README's results-table cells for one (env, family), from the report's clean table: the budget beside the
+    paper's, seeds, sm mean (std) over seeds, sm@W's IQM where the report gives it, the return, the paper's columns."""
+    clean = [line for line in report_sections(report_md)["clean"] if line.startswith("| ")]
+    b, p = ([c.strip() for c in next(r for r in clean if r.startswith(f"| {m} |")).strip("|").split("|")] for m in (base, pave))
+    smw = f"{b[10].split(' [')[0]} → {p[10].split(' [')[0]}" if len(b) > 9 else "–"
+    return [f"{b[1]} / {p[1]}", f"{b[3]} → {p[3]}", smw, f"{b[2]} / {p[2]}", f"{b[5]} → {p[5]}", f"{b[4]} / {p[4]}"]
+
+
+def summary_rows(reports):
+    rows = {}
+    for env_id, family, name, base, pave, page in SUMMARY:
+        folder = os.path.join(ROOT, "results", name)
+        (steps,) = {r["total_timesteps"] for r in study.load_records(folder) if r["env_id"] == env_id}
+        paper = study.SETTINGS["env"][env_id]["total_timesteps"]
+        rows[(env_id, family)] = [f"{steps} ({paper})", *summary_cells(reports[folder], base, pave)]
+    return rows
+
+
+def test_the_readme_results_table_is_the_reports(reports):
+    """Each row of the README's results table (one per env and family, base against PAVE) is made of the cells of
+    the committed study's report, and links to its page."""
+    results = section(read(README), "## Results")
+    table = {}
+    for line in results.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("| [") else None
+        if cells:
+            table[(re.match(r"\[([^\]]+)\]", cells[0]).group(1), cells[1])] = cells
+    expected = summary_rows(reports)
+    assert sorted(table) == sorted(expected)
+    for (env_id, family, _, _, _, page) in SUMMARY:
+        cells = table[(env_id, family)]
+        assert f"]({page}" in cells[0], (env_id, family, cells[0])
+        assert cells[2:] == expected[(env_id, family)], (env_id, family)
+
+
+def test_the_action_filter_rows_are_the_committed_evaluation():
+    """Issue 23: every row of the action-filter table on the deployment page is results/action_filter/table.py's,
+    verbatim, on the committed eval.csv (the evaluation of the nine Pendulum checkpoints with the filter)."""
+    made = filter_header().rows(os.path.join(ROOT, "results", "action_filter", "eval.csv"))
+    text = read(os.path.join(ROOT, "docs", "deployment.md"))
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(rows) >= 6 and rows[0] == made[0], "the filter table is gone or its head changed"
     assert [row for row in rows if row not in made] == []
+
+
+# ------------------------------------------------------------------------------------------------------- commands
+
+
+def commands(path):
+    return commands_in(read(path))
+
+
+def commands_in(text):
+    """The command lines of markdown's code blocks (indented 4): continuation lines joined, comments and a trailing
+    `&` dropped, split as the shell splits them."""
+    lines, out = text.splitlines(), []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("    ") and re.match(r"\s+(python|bash) ", line):
+            while line.rstrip().endswith("\\"):
+                i += 1
+                line = line.rstrip()[:-1] + " " + lines[i].strip()
+            words = shlex.split(line, comments=True)
+            out.append(words[:-1] if words[-1] == "&" else words)
+        i += 1
+    return out
+
+
+def parse(words):
+    """Parse a command's flags as its script does (tyro), without running it; --help exits 0."""
+    script, flags = words[1], words[2:]
+    name = os.path.basename(script)
+    if script in ALGORITHMS or script in ("eval_smoothness.py", "export_policy.py"):
+        import importlib
+
+        tyro.cli(importlib.import_module(script[: -len(".py")]).Args, args=flags)
+    elif script == "benchmarks/study.py":
+        tyro.extras.subcommand_cli_from_dict({"run": study.Run, "status": study.Status, "report": study.Report},
+                                             args=flags)  # fmt: skip
+    elif script == "benchmarks/throughput.py":
+        import throughput
+
+        tyro.cli(throughput.Args, args=flags)
+    else:
+        assert os.path.exists(os.path.join(ROOT, script)), f"{name}: no such file"
+
+
+def test_every_command_on_every_page_parses_as_written(capsys):
+    """Every `python X.py ...` of the README and the pages parses with X's own flags (an unknown or misspelt flag,
+    a wrong value or a file that is gone fails), and every `bash X.sh` names a script that exists."""
+    seen, bad = 0, []
+    for doc in DOCS:
+        for words in commands(doc):
+            if words[1] == "-m":
+                continue
+            seen += 1
+            try:
+                if words[0] == "bash":
+                    assert os.path.exists(os.path.join(ROOT, words[1])), "no such script"
+                else:
+                    parse(words)
+            except SystemExit as e:
+                if e.code not in (0, None):
+                    bad.append(f"{rel(doc)}: {' '.join(words)}: {capsys.readouterr().err.strip()[-300:]}")
+            except (AssertionError, ImportError) as e:
+                bad.append(f"{rel(doc)}: {' '.join(words)}: {e}")
+    assert seen >= 60 and bad == []
+
+
+def training_commands(path, only_first_run=False):
+    """A page's training commands (`python td3_*.py --env-id ...`); only_first_run: the README's first run."""
+    text = first_run() if only_first_run else read(path)
+    return [w[1:] for w in commands_in(text) if re.match(r"(td3|sac)_\w+\.py$", w[1]) and w[2:3] == ["--env-id"]]
+
+
+def test_every_training_command_is_the_papers_settings():
+    """Every per-env training command of the README and the pages trains exactly what paper_settings.toml says for
+    some method; the README's first run is those settings at a shorter budget, said in its text."""
+    from test_study import module_args
+
+    commands_, quick = [c for doc in DOCS for c in training_commands(doc)], training_commands(README, True)
+    assert len(commands_) >= 30 and len(quick) == 2
+    for file, *flags in commands_:
+        given = module_args(file, flags)
+        env_id = given["env_id"]
+        if [file, *flags] in quick:  # the paper's settings at a shorter budget, said in the text
+            given["total_timesteps"] = study.SETTINGS["env"][env_id]["total_timesteps"]
+        file = file.replace("_fast", "")  # td3_pave_fast.py takes td3_pave.py's commands
+        matches = [
+            method
+            for method, m in study.SETTINGS["method"].items()
+            if m["file"] == file and module_args(file, study.to_cli(study.paper_flags(method, env_id))) == given
+        ]
+        assert matches, f"{file} {' '.join(flags)} is no method of paper_settings.toml"
+    for method in ("td3_pave", "sac_pave", "td3_asap", "sac_asap"):  # the per-env methods are listed for every env
+        file = study.SETTINGS["method"][method]["file"]
+        listed = {module_args(f, flags)["env_id"] for f, *flags in commands_ if f == file}
+        assert listed == set(study.SETTINGS["env"]), method
+
+
+# ------------------------------------------------------------------------------------------------------ first run
+
+TINY = {"--total-timesteps": "300", "--learning-starts": "200", "--batch-size": "32", "--hidden-sizes": ["32", "32"],
+        "--checkpoint-interval": "0", "--episodes": "1"}  # fmt: skip
+
+
+def tiny(words, flags):
+    """words with each of `flags` (a subset of TINY) set to TINY's value, in place when given, else appended."""
+    out = list(words)
+    for flag in flags:
+        value = TINY[flag] if isinstance(TINY[flag], list) else [TINY[flag]]
+        if flag in out:
+            i = out.index(flag)
+            out[i + 1 : i + 2] = value
+        else:
+            out += [flag, *value]
+    return out
+
+
+def test_the_first_run_runs_as_written_at_a_tiny_budget(tmp_path):
+    """The README's first run, command for command (both trainings at once, then the evaluation of runs/), with
+    only the budget, the network and the episodes made tiny: it trains both runs and evaluates both."""
+    words = [w for w in commands_in(first_run()) if w[0] == "python"]
+    assert [w[1] for w in words] == ["td3_pave.py", "td3_pave_fast.py", "eval_smoothness.py"], words
+    small = ["--total-timesteps", "--learning-starts", "--batch-size", "--hidden-sizes", "--checkpoint-interval"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # one thread each, as the README runs them, one per core
+    procs = [subprocess.Popen([sys.executable, os.path.join(ROOT, w[1]), *tiny(w, small)[2:]], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for w in words[:2]]  # fmt: skip
+    for p in procs:
+        out = p.communicate(timeout=120)[0]
+        assert p.returncode == 0, out[-2000:]
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "eval_smoothness.py"), *tiny(words[2], ["--episodes"])[2:]],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(tmp_path / "eval" / "eval.csv") as f:
+        runs = {row["path"].split(os.sep)[-1] for row in csv.DictReader(f)}
+    assert {"td3.pt", "td3_pave.pt"} <= runs, runs
+
+
+def ranges(values, spec):
+    return f"{min(values):{spec}} to {max(values):{spec}}"
+
+
+def test_the_first_runs_promises_are_the_records():
+    """What the README's first run says to expect is the committed records': the per-seed sm and return ranges of
+    the Table 1 study at that budget, of the filter study, and of the older pendulum_td3_pave evaluation, the training
+    minutes of the records, the wall times of results/quick_run/time.log and the snapshot of its evaluation."""
+    text = " ".join(first_run().split())
+    for name, seeds in (("pendulum_td3", 5), ("action_filter/study", 3)):
+        records = study.load_records(os.path.join(ROOT, "results", name))
+        table = study.summarize(records, resamples=10)
+        for method in ("td3", "td3_pave"):
+            cell = table[("Pendulum-v1", method, 0.0)]
+            assert len(cell["seeds"]) == seeds
+            assert f"sm {ranges(cell['sm'], '.3g')}" in text, (name, method, ranges(cell["sm"], ".3g"))
+        if name == "pendulum_td3":
+            for method in ("td3", "td3_pave"):
+                cell = table[("Pendulum-v1", method, 0.0)]
+                assert f"return {ranges(cell['re'], '.1f')}" in text, (method, ranges(cell["re"], ".1f"))
+                minutes = statistics.median(r["train_seconds"] for r in records if r["method"] == method) / 60
+                assert f"{minutes:.1f} min" in text, (method, minutes)
+    with open(os.path.join(ROOT, "results", "pendulum_td3_pave", "eval.csv")) as f:
+        clean = [row for row in csv.DictReader(f) if float(row["obs_noise"]) == 0]
+    for weights in ("lambda1=0.0", "lambda1=2.0"):
+        sm = [float(row["sm_mean"]) for row in clean if weights in row["group"]]
+        assert len(sm) == 3 and f"sm {ranges(sm, '.3g')}" in text, (weights, ranges(sm, ".3g"))
+    log = read(os.path.join(ROOT, "results", "quick_run", "time.log"))
+    timed = {tuple([os.path.basename(c.split()[1]), *c.split()[2:]]): float(w)
+             for c, w in re.findall(r"^START \S+ (.+)\nrc 0 wall ([\d.]+) s", log, flags=re.M)}  # fmt: skip
+    written = [tuple(w[1:]) for w in commands_in(first_run()) if w[0] == "python"]
+    assert [c for c in written if c not in timed] == [], "a first-run command without its wall time in time.log"
+    assert [c for c in written if f"{timed[c]:.0f} s" not in text] == [], "a wall time the README does not quote"
+    with open(os.path.join(ROOT, "results", "quick_run", "eval.csv")) as f:
+        snapshot = {row["group"]: float(row["sm_mean"]) for row in csv.DictReader(f) if float(row["obs_noise"]) == 0}
+    assert f"sm {snapshot['td3 (step=18000)']:.3g} against {snapshot['td3_pave (step=18000)']:.3g}" in text

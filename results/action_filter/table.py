@@ -1,4 +1,4 @@
-"""The README's action-filter table (issue 23) from eval_smoothness.py's eval.csv: each group (a method, or a method
+"""The action-filter table of docs/deployment.md (issue 23) from eval_smoothness.py's eval.csv: each group (a method, or a method
 with the EMA filter at one BETA), its return and sm per seed, IQM with a 95% bootstrap interval over seeds (as
 `study.py report`), P(sm < td3_pave) over seeds, and the means over seeds under observation noise.
 Run from the repo root:  python results/action_filter/table.py [results/action_filter/eval.csv]"""

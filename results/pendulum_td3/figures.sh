@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README "Results": seed 1 of each Table 1 method, from the checkpoints of results/pendulum_td3 (run.sh keeps them
+# docs/pendulum.md: seed 1 of each Table 1 method, from the checkpoints of results/pendulum_td3 (run.sh keeps them
 # under work/): the actions of the first episode and the amplitude spectra (10 episodes), and the paper's Appendix A
 # field ||H_sa||_2 for the base, PAVE and CAPS. Run from the repo root:  bash results/pendulum_td3/figures.sh
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README "Videos": the chattering TD3 base policy (seed 2, sm 4.7) beside TD3 + PAVE (seed 1) on Pendulum-v1, from the
+# docs/pendulum.md (the video frame): the chattering TD3 base policy (seed 2, sm 4.7) beside TD3 + PAVE (seed 1) on Pendulum-v1, from the
 # checkpoints of results/pendulum_td3 (run.sh keeps them under work/), then one frame of the side-by-side video as
 # a PNG (the MP4s stay out of git). Run from the repo root:  bash results/pendulum_td3/video.sh
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README "Results": TD3 base vs TD3 + PAVE on Pendulum-v1 with the paper's TD3 Pendulum config
+# README "A first run" (an earlier release's evaluation at its budget): TD3 base vs TD3 + PAVE on Pendulum-v1 with the paper's TD3 Pendulum config
 # (gamma 0.98, buffer 2e5; PAVE lambdas 2.0, 0.005, 2.0), seeds 1-3, STEPS steps each, then
 # eval_smoothness.py on all six checkpoints. Full-fidelity PAVE (--pave-every 1, the default when these
 # ran). Two training lanes run side by side, one thread each.

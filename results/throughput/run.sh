@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README "Speed": the throughput table. Walker2d-v5, each file's paper configuration (the PAVE files' defaults),
+# docs/speed.md: the throughput table. Walker2d-v5, each file's paper configuration (the PAVE files' defaults),
 # 1000 warm-up and 2000 timed training steps per run, 3 interleaved rounds, 2 threads. Run from the repo root
 # on an otherwise idle machine:  bash results/throughput/run.sh
 set -euo pipefail

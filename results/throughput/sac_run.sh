@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README "Speed": the SAC family's rows (sac_caps.py, sac_grad.py, sac_asap.py were added after run.sh ran).
+# docs/speed.md: the SAC family's rows (sac_caps.py, sac_grad.py, sac_asap.py were added after run.sh ran).
 # Walker2d-v5, each file's paper configuration (their defaults), 1000 warm-up and 2000 timed training steps per
 # run, 3 interleaved rounds, 2 threads, ratios to plain SAC. Run from the repo root on an otherwise idle machine:
 #   bash results/throughput/sac_run.sh

@@ -1,4 +1,4 @@
-"""README "Speed": the update-step microbenchmark and the operator profile behind two README figures.
+"""docs/speed.md: the update-step microbenchmark and the operator profile behind two of its figures.
 
     python results/update_step/measure.py > results/update_step/console.txt
 
