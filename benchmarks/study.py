@@ -488,6 +488,9 @@ class Run:
     folders, and their runs train again (without it, such records are refused)"""
     allow_no_update: bool = False
     """allow runs whose --total-timesteps is not above their learning_starts (they train nothing)"""
+    dry_run: bool = False
+    """check the study and list its runs, each with its command and whether it has its record; write and train
+    nothing"""
     executor: Literal["local", "slurm"] = "local"
     """local processes on this machine, or a Slurm job array"""
     workers: Optional[int] = None
@@ -616,18 +619,11 @@ def make_executor(args: Run):
 
 def run(args: Run):
     jobs = plan(args)
-    try:
-        os.makedirs(args.study, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot make the study folder {args.study}: {e.strerror}") from None
-    if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
-        with open(os.path.join(args.study, ".gitignore"), "w") as f:
-            f.write(
-                "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
-                "replaced/\n"
-            )
     done = [j for j in jobs if os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
     other = {name(j): differ for j in done if (differ := settings_differ(j))}
+    if other and args.replace_other_settings and args.dry_run:
+        print(f"{len(other)} records of other settings would be set aside and their runs trained again")
+        done, other = [j for j in done if name(j) not in other], {}
     if other and args.replace_other_settings:  # set aside (record and work folder), then trained again
         aside = os.path.join(args.study, "replaced", time.strftime("%Y%m%d-%H%M%S"))
         for job in (j for j in done if name(j) in other):
@@ -652,8 +648,24 @@ def run(args: Run):
             raise UserError(f"{name(job)}: --total-timesteps {run_args.total_timesteps} is not above learning_starts "
                             f"{run_args.learning_starts}, so the run would never update its networks; lower "
                             "learning_starts (--flags learning_starts=...) or pass --allow-no-update")  # fmt: skip
-    save_plan(args, jobs)
     todo = [j for j in jobs if j not in done]
+    if args.dry_run:
+        print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do (dry run: "
+              "nothing written)")  # fmt: skip
+        for job in jobs:
+            print(f"{'to do' if job in todo else 'record':<7}{name(job)}: {job['file']} {shlex.join(job['flags'])}")
+        return 0
+    try:
+        os.makedirs(args.study, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot make the study folder {args.study}: {e.strerror}") from None
+    if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
+        with open(os.path.join(args.study, ".gitignore"), "w") as f:
+            f.write(
+                "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
+                "replaced/\n"
+            )
+    save_plan(args, jobs)
     print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do ({args.executor})")
     if not todo:
         return 0
@@ -1222,7 +1234,7 @@ def plot_sweeps(table, keys, records, windows, out):
         metrics += [("sm", "sm")] if metrics[1][0] == "smw" else []
         base = base_of(method)
         base_cell = table.get((env_id, base, 0.0)) if base != method else None
-        fig, axes = plt.subplots(len(metrics), len(flags), figsize=(4.2 * len(flags), 3 * len(metrics)), squeeze=False)
+        fig, axes = plt.subplots(len(metrics), len(flags), figsize=(max(4.2 * len(flags), 5), 3 * len(metrics) + 0.4), squeeze=False)
         for j, (flag, names) in enumerate(flags.items()):
             default = default_value(records, env_id, method, flag)
             points = [(float(split_variant(m)[1][flag]), table[(env_id, m, 0.0)]) for m in names]
@@ -1251,7 +1263,7 @@ def plot_sweeps(table, keys, records, windows, out):
                 ax.set_xticks(at, [value_name(x) for x in xs])
                 ax.set(xlabel=flag if i == len(metrics) - 1 else None, ylabel=label if j == 0 else None)
         axes[0][0].legend(fontsize=7)
-        fig.suptitle(f"{env_id}, {method}: one flag varied, the others at the paper's; seeds and IQM", fontsize=10)
+        fig.suptitle(f"{env_id}, {method}\none flag varied, the others at the paper's settings", fontsize=10)
         fig.tight_layout()
         fig.savefig(os.path.join(out, f"{env_id}_{method}_sweep.png"), dpi=110)
         plt.close(fig)

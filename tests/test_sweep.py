@@ -94,6 +94,15 @@ def test_a_tiny_sweep_reuses_the_default_record_reports_it_and_trains_nothing_ag
     root = str(tmp_path / "s")
     assert study.run(study.Run(study=root, methods=("td3_pave",), **TINY)) == 0
     sweep = study.Run(study=root, methods=("td3_pave",), vary=("lambda3=2,20",), **TINY)
+    plan = open(os.path.join(root, "study.json")).read()
+    assert study.run(study.Run(**vars(sweep) | {"dry_run": True})) == 0  # lists, writes and trains nothing
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[-3] == f"{root}: 2 runs, 1 with records, 1 to do (dry run: nothing written)"
+    assert listing[-2].startswith("record Pendulum-v1/td3_pave/seed1: td3_pave.py --env-id Pendulum-v1")
+    assert listing[-1].startswith("to do  Pendulum-v1/td3_pave[lambda3=20]/seed1: td3_pave.py")
+    assert "--lambda3 20 " in listing[-1] and "--exp-name td3_pave+lambda3=20 " in listing[-1]
+    assert open(os.path.join(root, "study.json")).read() == plan
+    assert not os.path.exists(os.path.join(root, "work", "Pendulum-v1", "td3_pave+lambda3=20"))
     assert study.run(sweep) == 0
     assert f"{root}: 2 runs, 1 with records, 1 to do (local)" in capsys.readouterr().out
     folders = {"td3_pave": "td3_pave", "td3_pave[lambda3=20]": "td3_pave+lambda3=20"}
