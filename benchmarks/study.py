@@ -4,8 +4,7 @@
 #   python benchmarks/study.py run ... --executor slurm --slurm-partition gpu     # the same study as a Slurm job array
 #   python benchmarks/study.py status results/pendulum_td3
 #   python benchmarks/study.py report results/pendulum_td3
-#   python benchmarks/study.py run --study DIR --methods td3 td3_pave --vary lambda1=0,0.2,20 --vary lambda3=0,20 ...
-#                                   # a sweep (paper Figure 4): each value a method of its own, td3_pave[lambda3=20]
+#   python benchmarks/study.py run ... --vary lambda1=0,20 --vary lambda3=0,20   # a sweep: td3_pave[lambda3=20], ...
 # A study's state is its records, DIR/records/<env>/<method>/seed<k>.json: `run` skips every run whose record
 # exists, so a study continues after an interruption, on another machine, or in pieces. Checkpoints, logs and
 # event files stay in DIR/work and DIR/jobs (ignored by git).
@@ -815,7 +814,8 @@ class Report:
     out_dir: Optional[str] = None
     """where report.md, report.csv and the plots go (None: the study's folder)"""
     plots: bool = True
-    """per env: sm against return, every seed a point, each method's IQM with its interval"""
+    """per env: sm against return, every seed a point, each method's IQM with its interval; for a sweep (run
+    --vary) also <env>_<method>_sweep.png (return and sm against each varied flag's value) and <env>_pareto.png"""
 
 
 def iqm(x, axis=-1):
