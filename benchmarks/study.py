@@ -4,12 +4,16 @@
 #   python benchmarks/study.py run ... --executor slurm --slurm-partition gpu     # the same study as a Slurm job array
 #   python benchmarks/study.py status results/pendulum_td3
 #   python benchmarks/study.py report results/pendulum_td3
+#   python benchmarks/study.py run ... --vary lambda1=0,20 --vary lambda3=0,20   # a sweep: td3_pave[lambda3=20], ...
 # A study's state is its records, DIR/records/<env>/<method>/seed<k>.json: `run` skips every run whose record
 # exists, so a study continues after an interruption, on another machine, or in pieces. Checkpoints, logs and
 # event files stay in DIR/work and DIR/jobs (ignored by git).
+import contextlib
 import csv
+import dataclasses
 import fcntl
 import glob
+import io
 import json
 import os
 import platform
@@ -46,7 +50,9 @@ REACHED = 0.8
 
 
 def paper_flags(method: str, env_id: str) -> dict:
-    """The flags that train `method` on `env_id` with the paper's configuration (paper_settings.toml)."""
+    """The flags that train `method` on `env_id` with the paper's configuration (paper_settings.toml); a sweep's
+    METHOD[FLAG=VALUE] is METHOD's flags with FLAG set to VALUE."""
+    method, varied = split_variant(method)
     if method not in SETTINGS["method"]:
         raise UserError(f"unknown method {method!r}; known: {', '.join(SETTINGS['method'])}")
     if env_id not in SETTINGS["env"]:
@@ -55,7 +61,7 @@ def paper_flags(method: str, env_id: str) -> dict:
     weights = m["weights"].get(env_id, m["weights"].get("*"))
     if weights is None:
         raise UserError(f"paper_settings.toml has no {method} weights for {env_id}")
-    return {"env_id": env_id, "total_timesteps": env["total_timesteps"], **env[m["family"]], **weights}
+    return {"env_id": env_id, "total_timesteps": env["total_timesteps"], **env[m["family"]], **weights} | varied
 
 
 def to_cli(flags: dict) -> list[str]:
@@ -69,11 +75,124 @@ def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=Fal
     flags = paper_flags(method, env_id)
     if total_timesteps is not None:
         flags["total_timesteps"] = total_timesteps
-    flags |= {"seed": seed, "exp_name": method, "checkpoint_interval": checkpoint_interval}
-    file = SETTINGS["method"][method]["file"]
+    flags |= {"seed": seed, "exp_name": folder_name(method), "checkpoint_interval": checkpoint_interval}
+    file = SETTINGS["method"][split_variant(method)[0]]["file"]
     file = FAST_FILE.get(file, file) if fast else file
     speed = [flag for flag, on in (("--compile", compile), ("--cudagraphs", cudagraphs)) if on]
     return file, to_cli(flags) + (speed if file in FAST_FILE.values() else []) + list(extra)
+
+
+# --- sweeps: one flag of a method over values, the others at the paper's settings (paper Appendix B, Figure 4) -----
+# Each value is a method of its own, METHOD[FLAG=VALUE] (e.g. td3_pave[lambda3=20]) in the plan, the records and the
+# report. Its folders, records/<env>/METHOD+FLAG=VALUE/ and work/..., and its runs' --exp-name write it without
+# brackets, which globs and shells would read as patterns.
+VARIANT = re.compile(r"(\w+)\[(\w+)=([\w.+-]+)\]")
+
+
+def split_variant(method):
+    """'td3_pave[lambda3=20]' -> ('td3_pave', {'lambda3': '20'}); 'td3_pave' -> ('td3_pave', {})."""
+    m = VARIANT.fullmatch(method)
+    return (m[1], {m[2]: m[3]}) if m else (method, {})
+
+
+def folder_name(method):
+    """td3_pave[lambda3=20] -> td3_pave+lambda3=20; a paper method's name as it is."""
+    return method.replace("[", "+").replace("]", "")
+
+
+def base_of(method):
+    """The method a method's (or a variant's) smoothness is compared with: td3 for td3_pave[lambda3=20]."""
+    return SETTINGS["method"].get(split_variant(method)[0], {}).get("base")
+
+
+def method_order(method):
+    """paper_settings.toml's order, a method's variants after it by flag, then by value."""
+    parent, varied = split_variant(method)
+    flag, text = next(iter(varied.items()), ("", ""))
+    value = (0, number(text), "") if number(text) is not None else (1, 0.0, text)
+    known = list(SETTINGS["method"])
+    return known.index(parent) if parent in known else len(known), parent, flag, value
+
+
+def number(text):
+    """A variant's value as a float (None for a word such as relu)."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def value_name(value):
+    """The value as the name writes it: a float in its shortest exact form (20.0 -> 20, 1e-05), else as text."""
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
+
+
+def parse_vary(vary):
+    """--vary lambda1=0,0.2 --vary lambda3=20 -> {"lambda1": ["0", "0.2"], "lambda3": ["20"]}."""
+    parsed = {}
+    for item in vary:
+        flag, _, values = item.partition("=")
+        flag = flag.lstrip("-").replace("-", "_")
+        texts = [v.strip() for v in values.split(",")]
+        if not flag or not all(texts):
+            raise UserError(f"--vary takes FLAG=VALUE,VALUE,..., got {item!r}")
+        if flag in parsed:
+            raise UserError(f"--vary names {flag} twice; give its values once, comma-separated")
+        if flag in STUDY_FLAGS:
+            raise UserError(f"--vary {flag}: the study sets it itself (use --seeds, --total-timesteps, --envs)")
+        parsed[flag] = texts
+    return parsed
+
+
+def read_args(module, flags):
+    """The algorithm file's Args for a command line, as the file parses it; None where its parser refuses it."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            return tyro.cli(module.Args, args=flags)
+    except SystemExit:
+        return None
+
+
+def variants(method, env_id, vary, extra):
+    """`method` and one variant per value of each flag of `vary` (parse_vary's), in that order. Every value goes
+    through the algorithm file's own parser and check_args here, before anything trains; a value that gives the
+    method's own settings (lambda3=2 for td3_pave on Pendulum) is the method itself, so its records serve both."""
+    file = SETTINGS["method"][method]["file"]
+    module = run_utils.import_algorithm(file)
+    known = {f.name for f in dataclasses.fields(module.Args)}
+    given = {k.lstrip("-").replace("-", "_") for k in extra if k.startswith("--")}
+    default = read_args(module, to_cli(paper_flags(method, env_id)) + extra)
+    if default is None:
+        raise UserError(f"{file} cannot read --flags {' '.join(extra)}")
+    default = vars(default)
+    names = [method]
+    for flag, texts in vary.items():
+        if flag not in known:
+            raise UserError(f"--vary {flag}: {file} has no --{flag.replace('_', '-')}")
+        if flag in given:
+            raise UserError(f"--vary {flag} and --flags {flag} both set it; give it in one place")
+        seen = set()
+        for text in texts:
+            args = read_args(module, to_cli(paper_flags(method, env_id) | {flag: text}) + extra)
+            if args is None:
+                raise UserError(f"--vary {flag}={text}: {file} cannot read --{flag.replace('_', '-')} {text}")
+            try:  # the file's own checks; the machine that plans need not have the GPU the jobs get
+                module.check_args(dataclasses.replace(args, device="cpu"))
+            except UserError as e:
+                raise UserError(f"--vary {flag}={text}: {e}") from None
+            value = value_name(getattr(args, flag))
+            if not re.fullmatch(r"[\w.+-]+", value):
+                raise UserError(f"--vary {flag}={text}: a varied value is one number or word")
+            if value in seen:
+                raise UserError(f"--vary {flag}={','.join(texts)} gives the value {value} twice")
+            seen.add(value)
+            name = f"{method}[{flag}={value}]"
+            if vars(args) | {"exp_name": None} != default | {"exp_name": None}:
+                names.append(name)
+    return names
 
 
 # --- one job: train, evaluate, write the record ---------------------------------------------------------------
@@ -88,8 +207,8 @@ def write_json(path, data):
 
 
 def run_paths(study, env_id, method, seed):
-    work = os.path.join(study, "work", env_id, method, f"seed{seed}")
-    return work, os.path.join(study, "records", env_id, method, f"seed{seed}.json")
+    work = os.path.join(study, "work", env_id, folder_name(method), f"seed{seed}")
+    return work, os.path.join(study, "records", env_id, folder_name(method), f"seed{seed}.json")
 
 
 def git_commit():
@@ -151,7 +270,7 @@ def train(job, work, owner=None):
     if os.path.exists(done):
         return read_trained(work)
     runs = os.path.join(work, "runs")
-    started = sorted(glob.glob(os.path.join(runs, "*", f"{job['method']}.resume.pt")))
+    started = sorted(glob.glob(os.path.join(runs, "*", f"{folder_name(job['method'])}.resume.pt")))
     before = set(glob.glob(os.path.join(runs, "*")))
     env = {**os.environ, "OMP_NUM_THREADS": str(job["threads"]), "MKL_NUM_THREADS": str(job["threads"])}
     command = [sys.executable, os.path.join(job["repo"], job["file"])]
@@ -188,7 +307,8 @@ def train(job, work, owner=None):
         raise RuntimeError(f"training exited with code {rc}; the end of {work}/train.log:\n{tail}")
     (run_dir,) = [os.path.dirname(started[-1])] if started else set(glob.glob(os.path.join(runs, "*"))) - before
     info = {
-        "checkpoint": os.path.relpath(os.path.join(run_dir, f"{job['method']}.pt"), work),  # a study can move
+        # from the run's folder: a study can move
+        "checkpoint": os.path.relpath(os.path.join(run_dir, f"{folder_name(job['method'])}.pt"), work),
         "command": [os.path.basename(sys.executable), job["file"], *job["flags"]],
         "train_seconds": read_seconds(seconds_file),
         "attempts": attempts(work),
@@ -338,6 +458,12 @@ class Run:
     """override the paper's budget per env (the records say what ran)"""
     flags: tuple[str, ...] = ()
     """more flags for every algorithm file as name=value, e.g. --flags activation=relu learning_starts=1000"""
+    vary: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
+    """a sweep (paper Figure 4): FLAG=VALUE,VALUE,... trains each value as a method of its own, METHOD[FLAG=VALUE],
+    the other flags at the paper's settings; repeat --vary for more flags, each varied alone. It varies each method
+    of --methods but the bases of the others (--methods td3 td3_pave varies td3_pave; td3 is the line it is
+    compared with). A value the algorithm file refuses stops the study before anything trains; a value equal to
+    the paper's is the method itself (one run, one record)"""
     fast: bool = False
     """run td3_pave.py's methods with td3_pave_fast.py (the same math and draws, about 1.25x faster)"""
     compile: bool = False
@@ -361,6 +487,9 @@ class Run:
     folders, and their runs train again (without it, such records are refused)"""
     allow_no_update: bool = False
     """allow runs whose --total-timesteps is not above their learning_starts (they train nothing)"""
+    dry_run: bool = False
+    """check the study and list its runs, each with its command and whether it has its record; write and train
+    nothing"""
     executor: Literal["local", "slurm"] = "local"
     """local processes on this machine, or a Slurm job array"""
     workers: Optional[int] = None
@@ -409,11 +538,13 @@ def plan(args: Run):
         raise UserError(f"--total-timesteps must be >= 1, got {args.total_timesteps}")
     if len(set(args.seeds)) != len(args.seeds):
         raise UserError(f"--seeds {' '.join(map(str, args.seeds))} repeats a seed")
-    extra = to_cli(extra)
+    extra, vary = to_cli(extra), parse_vary(args.vary)
+    bases = {base_of(m) for m in args.methods if base_of(m) != m}  # not varied: the line the others are compared with
     jobs = []
     for env_id in args.envs:
-        for method in args.methods:
-            base = SETTINGS["method"][method]["base"]
+        swept = [variants(m, env_id, vary, extra) if vary and m not in bases else [m] for m in args.methods]
+        for method in dict.fromkeys(m for names in swept for m in names):
+            base = base_of(method)
             reference = (env_id, base, args.seeds[0]) if base in args.methods else None
             for seed in args.seeds:
                 file, flags = train_command(
@@ -487,18 +618,11 @@ def make_executor(args: Run):
 
 def run(args: Run):
     jobs = plan(args)
-    try:
-        os.makedirs(args.study, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot make the study folder {args.study}: {e.strerror}") from None
-    if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
-        with open(os.path.join(args.study, ".gitignore"), "w") as f:
-            f.write(
-                "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
-                "replaced/\n"
-            )
     done = [j for j in jobs if os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
     other = {name(j): differ for j in done if (differ := settings_differ(j))}
+    if other and args.replace_other_settings and args.dry_run:
+        print(f"{len(other)} records of other settings would be set aside and their runs trained again")
+        done, other = [j for j in done if name(j) not in other], {}
     if other and args.replace_other_settings:  # set aside (record and work folder), then trained again
         aside = os.path.join(args.study, "replaced", time.strftime("%Y%m%d-%H%M%S"))
         for job in (j for j in done if name(j) in other):
@@ -523,8 +647,24 @@ def run(args: Run):
             raise UserError(f"{name(job)}: --total-timesteps {run_args.total_timesteps} is not above learning_starts "
                             f"{run_args.learning_starts}, so the run would never update its networks; lower "
                             "learning_starts (--flags learning_starts=...) or pass --allow-no-update")  # fmt: skip
-    save_plan(args, jobs)
     todo = [j for j in jobs if j not in done]
+    if args.dry_run:
+        print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do (dry run: "
+              "nothing written)")  # fmt: skip
+        for job in jobs:
+            print(f"{'to do' if job in todo else 'record':<7}{name(job)}: {job['file']} {shlex.join(job['flags'])}")
+        return 0
+    try:
+        os.makedirs(args.study, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot make the study folder {args.study}: {e.strerror}") from None
+    if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
+        with open(os.path.join(args.study, ".gitignore"), "w") as f:
+            f.write(
+                "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
+                "replaced/\n"
+            )
+    save_plan(args, jobs)
     print(f"{args.study}: {len(jobs)} runs, {len(jobs) - len(todo)} with records, {len(todo)} to do ({args.executor})")
     if not todo:
         return 0
@@ -674,7 +814,8 @@ class Report:
     out_dir: Optional[str] = None
     """where report.md, report.csv and the plots go (None: the study's folder)"""
     plots: bool = True
-    """per env: sm against return, every seed a point, each method's IQM with its interval"""
+    """per env: sm against return, every seed a point, each method's IQM with its interval; for a sweep (run
+    --vary) also <env>_<method>_sweep.png (return and sm against each varied flag's value) and <env>_pareto.png"""
 
 
 def iqm(x, axis=-1):
@@ -787,7 +928,7 @@ def summarize(records, resamples, windows=None):
             cell[key + "_mean"], cell[key + "_std"] = float(x.mean()), float(x.std())  # std over seeds, ddof 0
             cell[key + "_iqm"] = float(iqm(x))
             cell[key + "_lo"], cell[key + "_hi"] = iqm_interval(x, resamples)
-        base = table.get((env_id, SETTINGS["method"].get(method, {}).get("base"), level))
+        base = table.get((env_id, base_of(method), level))
         if base is not None and base is not cell:
             cell["p_improve"], cell["p_lo"], cell["p_hi"] = improvement(cell["sm"], base["sm"], resamples)
         if "smw" in cell:  # the like-for-like sm, over the seeds with a scored episode
@@ -820,8 +961,7 @@ def report(args: Report):
     table = summarize(records, args.resamples, windows)
     have = {(r["env_id"], r["method"], r["seed"]) for r in records}
     missing = [r for r in runs if (r["env_id"], r["method"], r["seed"]) not in have]
-    order = {m: i for i, m in enumerate(SETTINGS["method"])}
-    keys = sorted(table, key=lambda k: (k[0], k[2], order.get(k[1], len(order)), k[1]))
+    keys = sorted(table, key=lambda k: (k[0], k[2], method_order(k[1])))
     R = ".1f"  # returns
     lines = [f"# Study {os.path.basename(os.path.abspath(args.study))}", ""]
     lines.append(
@@ -849,7 +989,7 @@ def report(args: Report):
                 c, p = table[key], (paper.get(key[1]) if level == 0 else None)
                 length_cells = ""
                 if lengths and "len" in c:
-                    base = table.get((env_id, SETTINGS["method"].get(key[1], {}).get("base"), level), {})
+                    base = table.get((env_id, base_of(key[1]), level), {})
                     unlike = "len" in base and abs(np.mean(c["len"]) - np.mean(base["len"])) > LENGTH_MARGIN * max(
                         np.mean(c["len"]), np.mean(base["len"]))
                     length_cells = (f" {np.mean(c['len']):.0f} ({100 * np.mean(c['fell']):.0f}%)"
@@ -902,6 +1042,7 @@ def report(args: Report):
                       f"{REACHED:.0%} of every method's clean episodes reach; an episode shorter than that is not scored "
                       "([short] counts them), so falling cannot lower it. ⚠: the method's mean length differs from its "
                       f"base's by more than {LENGTH_MARGIN:.0%}; compare sm@W there, not sm."]  # fmt: skip
+    lines += sweep_lines(table, keys, records, windows)
     critic = [r for r in records if r.get("critic")]
     if critic:
         names = list(critic[0]["critic"])
@@ -910,7 +1051,7 @@ def report(args: Report):
         groups = {}
         for r in critic:
             groups.setdefault((r["env_id"], r["method"]), []).append(r["critic"])
-        for env_id, method in sorted(groups, key=lambda k: (k[0], order.get(k[1], 99))):
+        for env_id, method in sorted(groups, key=lambda k: (k[0], method_order(k[1]))):
             values = groups[(env_id, method)]
             lines.append(
                 f"| {env_id} | {method} | "
@@ -923,7 +1064,7 @@ def report(args: Report):
     for r in records:
         timing.setdefault((r["env_id"], r["method"]), []).append((r["train_seconds"], r.get("torch", "?")))
     lines += ["", "## Training time per run (median over seeds; the torch of each run where they differ)", ""]
-    for (env_id, method), times in sorted(timing.items()):
+    for (env_id, method), times in sorted(timing.items(), key=lambda kv: (kv[0][0], method_order(kv[0][1]))):
         torches = sorted({t for _, t in times})
         where = ", ".join(f"{sum(t == v for _, t in times)} with torch {v}" for v in torches)
         median = np.median([seconds for seconds, _ in times]) / 60
@@ -972,9 +1113,16 @@ def report(args: Report):
             )  # fmt: skip
     if args.plots and keys:
         plot(table, keys, out)
+        plot_sweeps(table, keys, records, windows, out)
     print("\n".join(lines))
     print(f"\nwrote {out}/report.md, report.csv" + (" and plots" if args.plots and keys else ""))
     return 0
+
+
+def bars(mid, lo, hi):
+    """errorbar's lengths of an interval (None without one); >= 0, as the IQM of equal seeds can pass its bounds by
+    rounding."""
+    return np.maximum(0, [[mid - lo], [hi - mid]]) if np.isfinite(lo) else None
 
 
 def plot(table, keys, out):
@@ -990,8 +1138,7 @@ def plot(table, keys, out):
             ax.scatter(c["re"], c["sm"], color=color, alpha=0.45, s=18)
             ax.errorbar(
                 c["re_iqm"], c["sm_iqm"], color=color, marker="o", ms=7, capsize=3, label=key[1],
-                xerr=[[c["re_iqm"] - c["re_lo"]], [c["re_hi"] - c["re_iqm"]]] if np.isfinite(c["re_lo"]) else None,
-                yerr=[[c["sm_iqm"] - c["sm_lo"]], [c["sm_hi"] - c["sm_iqm"]]] if np.isfinite(c["sm_lo"]) else None,
+                xerr=bars(c["re_iqm"], c["re_lo"], c["re_hi"]), yerr=bars(c["sm_iqm"], c["sm_lo"], c["sm_hi"]),
             )  # fmt: skip
         ax.set(
             xlabel="return (higher is better)",
@@ -1001,6 +1148,139 @@ def plot(table, keys, out):
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(os.path.join(out, f"{env_id}.png"), dpi=110)
+        plt.close(fig)
+
+
+# --- a sweep's report: paper Figure 4 per swept method, the Pareto front per env --------------------------------------
+
+
+def sweeps(keys):
+    """{(env, method): {flag: [its variants]}} of the report's swept methods (no noise)."""
+    found = {}
+    for env_id, method, level in keys:
+        parent, varied = split_variant(method)
+        if varied and level == 0:
+            ((flag, _),) = varied.items()
+            found.setdefault((env_id, parent), {}).setdefault(flag, []).append(method)
+    return found
+
+
+def default_value(records, env_id, method, flag):
+    """The value of `flag` the method itself ran with (its records' args; without records, the paper's setting or
+    the file's default)."""
+    ran = [r["args"][flag] for r in records
+           if (r["env_id"], r["method"]) == (env_id, method) and flag in r.get("args", {})]  # fmt: skip
+    file_default = getattr(run_utils.import_algorithm(SETTINGS["method"][method]["file"]).Args, flag, None)
+    return ran[0] if ran else paper_flags(method, env_id).get(flag, file_default)
+
+
+def smooth_metric(cells, window):
+    """sm, or sm@W where the configurations' episode lengths differ (a policy that falls early scores a low sm)."""
+    lengths = {round(x, 6) for c in cells for x in c.get("len", [])}
+    return ("smw", f"sm@{window}") if window and len(lengths) > 1 and all("smw" in c for c in cells) else ("sm", "sm")
+
+
+def pareto_front(points):
+    """The names of points (name, return, sm) that no other beats on both: a return at least as high and an sm at
+    least as low, one of them strictly."""
+    return [name for name, re_, sm in points
+            if not any(r >= re_ and s <= sm and (r > re_ or s < sm) for _, r, s in points)]  # fmt: skip
+
+
+def front_points(table, keys, env_id, window):
+    """(points, metric) over every configuration of the env, no noise: (name, return IQM, sm or sm@W IQM)."""
+    cells = {k[1]: table[k] for k in keys if k[0] == env_id and k[2] == 0}
+    key, label = smooth_metric(cells.values(), window)
+    points = [(m, c["re_iqm"], c[key + "_iqm"]) for m, c in cells.items() if np.isfinite(c[key + "_iqm"])]
+    return points, label
+
+
+def sweep_lines(table, keys, records, windows):
+    """report.md's sweep section per env: what was varied (the default marked) and the Pareto front."""
+    lines = []
+    for env_id in dict.fromkeys(env for env, _ in sweeps(keys)):
+        lines += ["", f"## Sweeps on {env_id} (no noise; paper Figure 4: one flag varied, the others the paper's)", ""]
+        for (env, method), flags in sweeps(keys).items():
+            if env == env_id:
+                for flag, names in flags.items():
+                    default = value_name(default_value(records, env_id, method, flag))
+                    values = [split_variant(n)[1][flag] for n in names] + [default]
+                    values = [v + " (default)" * (v == default) for v in sorted(values, key=lambda v: number(v) or 0)]
+                    lines.append(f"- {method}, {flag}: {', '.join(values)}; figure {env_id}_{method}_sweep.png")
+        points, label = front_points(table, keys, env_id, windows.get(env_id))
+        front = pareto_front(points)
+        lines += ["", f"Pareto front of its {len(points)} configurations (return IQM higher, {label} IQM lower; none "
+                  f"of the others has both a higher return and a lower {label}; figure {env_id}_pareto.png):", ""]
+        lines += [f"- {m}: return {fmt(r, '.1f')}, {label} {fmt(s)}" for m, r, s in points if m in front]
+    return lines
+
+
+def plot_sweeps(table, keys, records, windows, out):
+    """Paper Figure 4 per swept method: for each varied flag, return and sm (and sm@W where episode lengths differ)
+    against the value on a log axis (0 at a tick of its own at the left), every seed a point, the IQM a line in its
+    95% interval, the default value and the base's IQM marked. Per env with a sweep, return against sm over every
+    configuration, the Pareto front marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for (env_id, method), flags in sweeps(keys).items():
+        flags = {f: n for f, n in flags.items() if all(number(split_variant(m)[1][f]) is not None for m in n)}
+        if not flags:  # words (activation=relu) have no axis: their rows are in the tables
+            continue
+        mine = [table[(env_id, m, 0.0)] for n in flags.values() for m in n + [method] if (env_id, m, 0.0) in table]
+        metrics = [("re", "return (higher is better)"), smooth_metric(mine, windows.get(env_id))]
+        metrics += [("sm", "sm")] if metrics[1][0] == "smw" else []
+        base = base_of(method)
+        base_cell = table.get((env_id, base, 0.0)) if base != method else None
+        fig, axes = plt.subplots(len(metrics), len(flags), figsize=(max(4.2 * len(flags), 5), 3 * len(metrics) + 0.4), squeeze=False)
+        for j, (flag, names) in enumerate(flags.items()):
+            default = default_value(records, env_id, method, flag)
+            points = [(float(split_variant(m)[1][flag]), table[(env_id, m, 0.0)]) for m in names]
+            if default is not None and (env_id, method, 0.0) in table:
+                points.append((float(default), table[(env_id, method, 0.0)]))
+            points.sort(key=lambda p: p[0])
+            xs = [x for x, _ in points]
+            log = min(xs) >= 0 and max(xs) > 0
+            zero = min(x for x in xs if x > 0) / 10 if log else 0.0  # a value of 0 on the log axis: a decade left
+            at = [x if x > 0 or not log else zero for x in xs]
+            for i, (key, label) in enumerate(metrics):
+                ax = axes[i][j]
+                for x, (_, c) in zip(at, points):
+                    ax.scatter([x] * len(c[key]), c[key], color="C0", alpha=0.45, s=14)
+                ax.plot(at, [c[key + "_iqm"] for _, c in points], "-o", color="C0", ms=4, label="IQM, 95% CI")
+                ax.fill_between(at, [c[key + "_lo"] for _, c in points], [c[key + "_hi"] for _, c in points],
+                                color="C0", alpha=0.15)  # fmt: skip
+                if default is not None:
+                    ax.axvline(float(default) if default > 0 or not log else zero, color="gray", ls=":",
+                               label=f"default {value_name(default)}")  # fmt: skip
+                if base_cell is not None and key + "_iqm" in base_cell:
+                    ax.axhline(base_cell[key + "_iqm"], color="C3", ls="--", label=f"{base} (base), IQM")
+                if log:
+                    ax.set_xscale("log")
+                    ax.minorticks_off()
+                ax.set_xticks(at, [value_name(x) for x in xs])
+                ax.set(xlabel=flag if i == len(metrics) - 1 else None, ylabel=label if j == 0 else None)
+        axes[0][0].legend(fontsize=7)
+        fig.suptitle(f"{env_id}, {method}\none flag varied, the others at the paper's settings", fontsize=10)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f"{env_id}_{method}_sweep.png"), dpi=110)
+        plt.close(fig)
+    for env_id in dict.fromkeys(env for env, _ in sweeps(keys)):
+        points, label = front_points(table, keys, env_id, windows.get(env_id))
+        front = pareto_front(points)
+        fig, ax = plt.subplots(figsize=(7, 5))
+        for m, r, s in points:
+            ax.scatter(s, r, color="C3" if m in front else "gray", s=30 if m in front else 14, zorder=3)
+            ax.annotate(m, (s, r), fontsize=6, xytext=(3, 2), textcoords="offset points")
+        line = sorted((s, r) for m, r, s in points if m in front)
+        ax.plot(*zip(*line), color="C3", lw=1, label="Pareto front")
+        ax.set(xlabel=f"{label} IQM (lower is smoother)", ylabel="return IQM (higher is better)",
+               title=f"{env_id}: every configuration, no noise")  # fmt: skip
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, f"{env_id}_pareto.png"), dpi=110)
         plt.close(fig)
 
 
