@@ -166,11 +166,14 @@ SUMMARY = [
 
 def summary_cells(report_md, base, pave):
     """The README's results-table cells for one (env, family), from the report's clean table: the budget beside the
-    paper's, seeds, sm mean (std) over seeds, sm@W's IQM where the report gives it, the return, the paper's columns."""
+    paper's, seeds, sm's IQM over seeds with its 95% interval, sm@W's where the report gives it, the return's IQM
+    with its interval, the mean episode length and falls where episodes can end early, the paper's columns."""
     clean = [line for line in report_sections(report_md)["clean"] if line.startswith("| ")]
     b, p = ([c.strip() for c in next(r for r in clean if r.startswith(f"| {m} |")).strip("|").split("|")] for m in (base, pave))
-    smw = f"{b[10].split(' [')[0]} → {p[10].split(' [')[0]}" if len(b) > 9 else "–"
-    return [f"{b[1]} / {p[1]}", f"{b[3]} → {p[3]}", smw, f"{b[2]} / {p[2]}", f"{b[5]} → {p[5]}", f"{b[4]} / {p[4]}"]
+    smw = f"{b[10]} → {p[10]}" if len(b) > 9 else "–"
+    length = f"{b[9].split(' ⚠')[0]} / {p[9].split(' ⚠')[0]}" if len(b) > 9 else "–"
+    return [f"{b[1]} / {p[1]}", f"{b[7]} → {p[7]}", smw, f"{b[6]} / {p[6]}", length, f"{b[5]} → {p[5]}",
+            f"{b[4]} / {p[4]}"]
 
 
 def summary_rows(reports):
