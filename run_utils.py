@@ -81,14 +81,49 @@ def check_run_args(args):
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*", args.exp_name) or args.exp_name.endswith(".resume"):
         raise UserError(f"--exp-name {args.exp_name!r} must be a plain name (letters, digits, _ . + = -), not a path, "
                         "not ending in .resume")
-    if not 0 <= args.seed < 2**32:
-        raise UserError(f"--seed must be in [0, 2^32), got {args.seed}")
+    check_seed("--seed", args.seed)
     if args.total_timesteps < 1 or args.learning_starts < 0 or args.checkpoint_interval < 0:
         raise UserError("--total-timesteps must be >= 1, --learning-starts and --checkpoint-interval >= 0")
     if not all(0 <= f < 1 for f in args.snapshot_fractions):
         raise UserError(f"every --snapshot-fractions entry must be in [0, 1), got {args.snapshot_fractions}")
+    check_number("--learning-rate", args.learning_rate, positive=True)
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda was asked for, but torch sees no CUDA device")
+
+
+# --- the flags of every command: training files, eval, export, throughput and study check them here ---------------
+
+
+def check_number(flag, value, positive=False, integer=False, below=None):
+    """A finite number >= 0 (> 0 with positive; an int with integer; < below), or one line that says which."""
+    kind = "an integer" if integer else "a finite number"
+    bound = ">= 1" if integer and positive else "> 0" if positive else ">= 0"
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float)) and bool(np.isfinite(value))
+    if not (ok and (value > 0 if positive else value >= 0) and (below is None or value < below)):
+        bound += f" and < {below}" if below is not None else ""
+        raise UserError(f"{flag} must be {kind} {bound}, got {value}")
+
+
+def check_seed(flag, value):
+    if not 0 <= value < 2**32:
+        raise UserError(f"{flag} must be in [0, 2^32), got {value}")
+
+
+def check_output(flag, path):
+    """A file the command will write: checked before any work, so a long measurement is never lost at its end."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UserError(f"{flag} {path} is a folder; name the file to write")
+    if not os.path.isdir(folder):
+        raise UserError(f"{flag} {path}: its folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {path}: its folder {folder} is not writable")
+
+
+def check_distinct(flag, values):
+    repeated = sorted({str(v) for v in values if list(values).count(v) > 1})
+    if repeated:
+        raise UserError(f"{flag} repeats {', '.join(repeated)}; each must be given once")
 
 
 # --- the checkpoint and its resume state ------------------------------------------------------------------------

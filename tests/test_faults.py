@@ -3,13 +3,17 @@ leaves inf weights behind finite losses, a closed terminal, a stopped study, a s
 cannot come, a write that fails, bad flags of the tools, a checkpoint of a fork. Nothing trained is lost, nothing
 hangs, and a user's error is one `error:` line. docs/reliability.md names these tests as the promises they check."""
 
+import glob
+import json
 import os
 import pty
+import re
 import select
 import signal
 import sys
 import time
 
+import pytest
 import torch
 
 from conftest import ROOT, only_run_dir, run_cli
@@ -87,3 +91,110 @@ def test_closing_the_terminal_saves_and_the_run_resumes(tmp_path):
     assert step >= 100
     again = run_cli("td3_pave.py", "--resume", run, "--total-timesteps", step + 20, cwd=tmp_path)
     assert again.returncode == 0 and f"resumed at step {step:,}" in again.stdout, again.stderr[-1000:]
+
+
+# --- a study stops its jobs, waits only for what can come, and records what was asked -----------------------------
+
+STUDY = [sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "run", "--methods", "td3", "--envs",
+         "Pendulum-v1", "--seeds", "1", "--flags", "learning_starts=100", "batch_size=16", "hidden_sizes=16 16",
+         "--episodes", "1", "--noise-episodes", "1", "--checkpoint-interval", "0", "--workers", "1"]
+
+
+def processes_in(folder):
+    """The pids of processes whose working folder is under `folder` (a study's trainings run in its work/)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").startswith(str(folder)):
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_sigterm_to_study_run_stops_its_jobs_and_their_trainings_save(tmp_path):
+    import subprocess
+
+    root = tmp_path / "s"
+    study = subprocess.Popen([*STUDY, "--study", str(root), "--total-timesteps", "100000"], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    log = root / "work" / "Pendulum-v1" / "td3" / "seed1" / "train.log"
+    deadline = time.time() + 90
+    while time.time() < deadline and not (log.exists() and "warm-up done" in log.read_text()):
+        time.sleep(0.2)
+    assert log.exists() and "warm-up done" in log.read_text()
+    study.send_signal(signal.SIGTERM)  # `kill <pid>` of the study, as a scheduler or a user sends it
+    out, _ = study.communicate(timeout=60)
+    assert study.returncode == 130 and "interrupted: running jobs cancelled" in out, out[-2000:]
+    deadline = time.time() + 60
+    while processes_in(root) and time.time() < deadline:  # the trainings save and exit; none trains on
+        time.sleep(0.2)
+    assert not processes_in(root), "orphaned trainings still run"
+    (state,) = glob.glob(str(root / "work" / "Pendulum-v1" / "td3" / "seed1" / "runs" / "*" / "td3.resume.pt"))
+    assert torch.load(state, weights_only=True, mmap=True)["global_step"] >= 100
+
+
+def test_a_continued_study_records_the_budget_asked_not_the_old_one(tmp_path):
+    import subprocess
+
+    root = tmp_path / "s"
+    work = root / "work" / "Pendulum-v1" / "td3" / "seed1"
+    record = root / "records" / "Pendulum-v1" / "td3" / "seed1.json"
+    first = subprocess.run([*STUDY, "--study", str(root), "--total-timesteps", "150"], capture_output=True, text=True)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    os.remove(record)  # interrupted after training, before the record; then continued with another budget
+    again = subprocess.run([*STUDY, "--study", str(root), "--total-timesteps", "200"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert json.loads(record.read_text())["global_step"] == 200
+    os.remove(record)
+    os.remove(work / "train.json")  # interrupted while training (its resume state is there): resumed to the new budget
+    again = subprocess.run([*STUDY, "--study", str(root), "--total-timesteps", "250"], capture_output=True, text=True)
+    assert again.returncode == 0 and json.loads(record.read_text())["global_step"] == 250
+
+
+def test_a_negative_noise_level_or_a_bad_study_number_is_refused_before_anything_runs(tmp_path):
+    import subprocess
+
+    for flags, message in ((["--obs-noise", "-0.1"], "--obs-noise must be a finite number >= 0, got -0.1"),
+                           (["--obs-noise", "nan"], "--obs-noise must be a finite number >= 0, got nan"),
+                           (["--episodes", "0"], "--episodes must be an integer >= 1, got 0"),
+                           (["--slurm-mem-gb", "nan"], "--slurm-mem-gb must be a finite number > 0, got nan"),
+                           (["--methods", "td3", "td3"], "--methods repeats td3")):  # fmt: skip
+        result = subprocess.run([*STUDY, "--study", str(tmp_path / "s"), *flags], capture_output=True, text=True)
+        assert message in one_error_line(result) and not (tmp_path / "s").exists()
+
+
+def test_a_wait_for_a_reference_that_cannot_come_ends_with_the_reason(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import fcntl
+
+    import study
+
+    reference = ("Pendulum-v1", "td3", 1)
+    work, record = study.run_paths(str(tmp_path), *reference)
+    os.makedirs(work)
+    with open(os.path.join(work, "failed.txt"), "w") as f:  # the reference's job failed
+        f.write("Traceback (most recent call last):\n  ...\nRuntimeError: training exited with code 1\n")
+    start = time.time()
+    with pytest.raises(RuntimeError, match=re.escape("failed (RuntimeError: training exited with code 1)")) as e:
+        study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2)
+    assert "\n" not in str(e.value)
+    os.remove(os.path.join(work, "failed.txt"))
+    os.makedirs(os.path.dirname(record))
+    with open(record, "w") as f:  # its record is here, its work folder is not (a study continued elsewhere)
+        f.write("{}")
+    os.rmdir(work)
+    with pytest.raises(RuntimeError, match=re.escape("has a record but its checkpoint is not in")) as e:
+        study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2)
+    os.remove(record)
+    os.makedirs(work)
+    with open(os.path.join(work, "train.log"), "w") as f:  # started, then interrupted or killed: nobody trains it
+        f.write("$ python td3_pave.py ...\nstep 100: warm-up done, training starts\n")
+    with pytest.raises(RuntimeError, match=re.escape("is not being trained and has not finished")) as e:
+        study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2)
+    assert time.time() - start < 5
+    with open(os.path.join(work, ".lock"), "w") as lock:  # a job trains it: the wait goes on until it has finished
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(os.path.join(work, "train.json"), "w") as f:
+            json.dump({"checkpoint": "runs/x/td3.pt"}, f)
+        assert study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2).endswith("td3.pt")
