@@ -11,6 +11,7 @@
 #   continues the run (the previous one or the new one), and a checkpoint that evaluates.
 # - --resume takes the run's own flags as defaults and the command line on top; only SAFE_TO_CHANGE may differ.
 import ast
+import contextlib
 import dataclasses
 import fcntl
 import importlib
@@ -23,6 +24,7 @@ import stat
 import sys
 import threading
 import time
+import typing
 
 import numpy as np
 import torch
@@ -195,29 +197,35 @@ class ResumeState(dict):
         raise UserError(f"cannot resume from {self.path}: it has no {key!r} (not written by this version of the file?)")
 
 
-def write_file(path, write, binary=True):
-    """Every file the project writes: `write(f)` into a temp file, flushed to disk, renamed over `path`, so a reader
-    sees the old or the new file. A failure (a full disk, a folder made read-only or removed) is one UserError line
-    that names the file and the reason; the temp file is removed, and the old `path` is untouched."""
+@contextlib.contextmanager
+def writing(path, binary=False, newline=None):
+    """`with writing(path) as f:` for every file the project writes (checkpoints, records, eval's tables and plots,
+    exports, measurements): into a temp file, flushed to disk, renamed over `path`, so a reader sees the old or the
+    new file. A failure (a full disk, a folder made read-only or removed) is one UserError line that names the file
+    and the reason; the temp file is removed and the old `path` is untouched."""
     tmp = path + ".tmp"
     try:
-        with open(tmp, "wb" if binary else "w") as f:
-            write(f)
+        with open(tmp, "wb" if binary else "w", **({} if binary else {"newline": newline})) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:
+    except BaseException as e:
         try:
             os.remove(tmp)
         except OSError:
             pass
-        raise UserError(f"cannot write {path}: {e.strerror or first_line(e)}") from None
-    except RuntimeError as e:  # torch.save reports a failed write as a RuntimeError of its zip writer
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise UserError(f"cannot write {path}: {first_line(e)}") from None
+        # torch.save reports a failed write as a RuntimeError of its zip writer
+        if not isinstance(e, OSError) and not (isinstance(e, RuntimeError) and re.search(r"writ|file", str(e), re.I)):
+            raise
+        why = e.strerror if isinstance(e, OSError) and e.strerror else first_line(e)
+        raise UserError(f"cannot write {path}: {why}") from None
+
+
+def write_file(path, write, binary=True):
+    """`write(f)` into `path` through writing()."""
+    with writing(path, binary) as f:
+        write(f)
 
 
 def write_atomic(data, path):
@@ -264,9 +272,22 @@ def load_checkpoint(path, device="cpu", algorithm=None):
     keys = {"algorithm", "args", "env_id", "actor", "qf1", "observation_space", "action_space", "global_step"}
     if not isinstance(ckpt, dict) or not keys <= set(ckpt) or not isinstance(ckpt["args"], dict):
         raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
-    if algorithm is not None:
-        return ckpt, import_named(algorithm)
-    return ckpt, import_algorithm(str(ckpt["algorithm"]), f"{path} was written by")
+    module = import_named(algorithm) if algorithm is not None else import_algorithm(str(ckpt["algorithm"]),
+                                                                                      f"{path} was written by")
+    check_settings(ckpt["args"], module, path)
+    return ckpt, module
+
+
+def check_settings(saved, module, path):
+    """A checkpoint's setting of a choice this file does not offer (a fork's activation, say) is one line that names
+    it, not a KeyError deep in the networks; a setting this file does not have is ignored."""
+    hints = typing.get_type_hints(module.Args)
+    for name, value in saved.items():
+        kind = hints.get(name)
+        if typing.get_origin(kind) is typing.Literal and value not in typing.get_args(kind):
+            choices, file = ", ".join(map(str, typing.get_args(kind))), os.path.basename(module.__file__)
+            raise UserError(f"{path} has --{name.replace('_', '-')} {value!r}, which {file} does not know ({choices}): "
+                            "a checkpoint of a fork? name the fork's file with --algorithm")
 
 
 def import_named(path):
@@ -339,6 +360,31 @@ def quiet_terminal():
             closed = True
         if closed:
             setattr(sys, name, open(os.devnull, "w"))
+
+
+class EventLog:
+    """`run.writer`, the run's TensorBoard SummaryWriter. TensorBoard writes from a thread of its own; when that
+    fails (the run folder removed, the disk full) it prints a traceback there and raises again at the next scalar.
+    Here the thread stays quiet and that next scalar ends the run with one line that says what is kept."""
+
+    def __init__(self, run, writer):
+        self.run, self.writer, self.previous_hook = run, writer, threading.excepthook
+        threading.excepthook = self.quiet_thread
+
+    def quiet_thread(self, args):
+        if not issubclass(args.exc_type, OSError):  # the main thread reports an OSError of the writer's thread
+            self.previous_hook(args)
+
+    def __getattr__(self, name):
+        method = getattr(self.writer, name)
+
+        def call(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except OSError as e:
+                self.run.stop(f"cannot write the event log in {self.run.dir}: {e.strerror or first_line(e)}")
+
+        return call
 
 
 # --- one training run --------------------------------------------------------------------------------------------
@@ -454,7 +500,8 @@ class Run:
             self.save(self.snapshot_path(0), 0, resume=False)  # the initial networks
         from torch.utils.tensorboard import SummaryWriter  # the event log once the run is whole: bad states write none
 
-        self.writer = SummaryWriter(self.dir, purge_step=self.state and self.step)  # resumed: drop what came after
+        self.writer = EventLog(self, SummaryWriter(self.dir, purge_step=self.state and self.step))  # resumed: drop
+        # what came after
         table = "\n".join(f"|{key}|{value}|" for key, value in vars(self.args).items())
         self.writer.add_text("hyperparameters", f"|param|value|\n|-|-|\n{table}")
 
@@ -592,9 +639,10 @@ class Run:
         Run.open_run = None
         if self.writer is not None:
             try:
-                self.writer.close()
+                self.writer.writer.close()
             except OSError:  # its folder is gone or full: the error that ends the run says so
                 pass
+            threading.excepthook = self.writer.previous_hook
         for s, handler in self.handlers.items():  # a stopped command line ignores signals until it has exited (Python's
             # exit resets its own handlers to the default, which would kill it, but leaves SIG_IGN)
             signal.signal(s, signal.SIG_IGN if self.in_cli and self.stop_signal else handler or signal.SIG_DFL)

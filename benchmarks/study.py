@@ -82,10 +82,11 @@ def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=Fal
 
 def write_json(path, data):
     """Atomic: a reader never sees half a file, an interrupted write never leaves one."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(path + ".tmp", path)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror}") from None
+    run_utils.write_file(path, lambda f: json.dump(data, f, indent=1), binary=False)
 
 
 def run_paths(study, env_id, method, seed):
@@ -1026,9 +1027,9 @@ def report(args: Report):
         lines.append(f"- {r['env_id']}/{r['method']}/seed{r['seed']}: {why}")
     if not missing:
         lines.append("none")
-    with open(os.path.join(out, "report.md"), "w") as f:
+    with run_utils.writing(os.path.join(out, "report.md")) as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(out, "report.csv"), "w", newline="") as f:
+    with run_utils.writing(os.path.join(out, "report.csv"), newline="") as f:
         columns = ["re_mean", "re_std", "re_iqm", "re_lo", "re_hi", "sm_mean", "sm_std", "sm_iqm", "sm_lo", "sm_hi"]
         length_columns = ["sm_window", "mean_length", "fell", "smw_iqm", "smw_lo", "smw_hi", "pw_improve", "pw_lo",
                           "pw_hi", "per_seed_length", "per_seed_smw"]  # fmt: skip
@@ -1086,7 +1087,8 @@ def plot(table, keys, out):
         )
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(os.path.join(out, f"{env_id}.png"), dpi=110)
+        with run_utils.writing(os.path.join(out, f"{env_id}.png"), binary=True) as f:
+            fig.savefig(f, format="png", dpi=110)
         plt.close(fig)
 
 

@@ -198,3 +198,103 @@ def test_a_wait_for_a_reference_that_cannot_come_ends_with_the_reason(tmp_path):
         with open(os.path.join(work, "train.json"), "w") as f:
             json.dump({"checkpoint": "runs/x/td3.pt"}, f)
         assert study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2).endswith("td3.pt")
+
+
+# --- one tiny trained checkpoint for eval, export and throughput ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("trained")
+    result = run_cli("td3_pave.py", *PENDULUM, "--total-timesteps", 120, "--snapshot-fractions", "--exp-name", "tp",
+                     cwd=folder)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return os.path.join(only_run_dir(folder), "tp.pt")
+
+
+# --- every command checks its flags as the training files do ----------------------------------------------------
+
+
+def test_the_tools_flags_are_checked_like_the_training_files(checkpoint, tmp_path):
+    (tmp_path / "a_folder").mkdir()
+    eval_ = ["eval_smoothness.py", checkpoint, "--no-plots", "--out-dir", tmp_path / "o"]
+    throughput = ["benchmarks/throughput.py", "--configs", "a=td3_pave.py --hidden-sizes 16 16", "--env-id",
+                  "Pendulum-v1", "--steps", 20, "--learning-starts", 10, "--repeats", 1, "--out", tmp_path / "t.json"]
+    cases = [
+        ([*eval_, "--seed", -1], "--seed must be in [0, 2^32), got -1"),
+        ([*eval_, "--obs-noise", "nan"], "--obs-noise must be a finite number >= 0, got nan"),
+        ([*eval_, "--curvature-delta", "inf"], "--curvature-delta must be a finite number >= 0, got inf"),
+        ([*eval_, "--sm-window", 0], "--sm-window must be an integer >= 1, got 0"),
+        (["export_policy.py", checkpoint, "--seed", -3], "--seed must be in [0, 2^32), got -3"),
+        (["export_policy.py", checkpoint, "--out", tmp_path / "missing" / "p.onnx"], "does not exist"),
+        (["export_policy.py", checkpoint, "--out", tmp_path / "a_folder"], "is a folder; name the file to write"),
+        ([*throughput[:-2], "--out", tmp_path / "a_folder"], "is a folder; name the file to write"),
+        ([*throughput, "--steps", 0], "--steps must be an integer >= 1, got 0"),
+        ([*throughput[:2], "a=td3_pave.py", "a=td3_pave.py --lambda1 0", *throughput[3:]], "repeats a"),
+        ([*throughput[:2], "a=td3_pave.py --learning-rate inf", *throughput[3:]],
+         "--configs a: --learning-rate must be a finite number > 0, got inf"),
+        (["td3_grad.py", *PENDULUM, "--learning-rate", "inf"], "--learning-rate must be a finite number > 0, got inf"),
+    ]
+    for command, message in cases:
+        start = time.time()
+        result = run_cli(*command, cwd=tmp_path)
+        assert message in one_error_line(result), (command, result.stderr)
+        assert time.time() - start < 20 and not (tmp_path / "t.json").exists() and not (tmp_path / "runs").exists()
+
+
+# --- a checkpoint of a fork is one line -------------------------------------------------------------------------
+
+
+def test_a_checkpoint_of_a_fork_is_one_line_not_a_key_error(checkpoint, tmp_path):
+    ckpt = torch.load(checkpoint, weights_only=True)
+    ckpt["args"]["activation"] = "tanh"  # a fork's activation
+    torch.save(ckpt, tmp_path / "fork.pt")
+    ckpt["args"] |= {"activation": "silu", "hidden_sizes": "x"}  # a setting that does not build the networks
+    torch.save(ckpt, tmp_path / "odd.pt")
+    for command in (["eval_smoothness.py", tmp_path / "fork.pt", "--no-plots", "--out-dir", tmp_path / "o"],
+                    ["export_policy.py", tmp_path / "fork.pt", "--format", "torchscript"]):  # fmt: skip
+        line = one_error_line(run_cli(*command, cwd=tmp_path))
+        assert "has --activation 'tanh', which td3_pave.py does not know (silu, relu)" in line, line
+    line = one_error_line(run_cli("eval_smoothness.py", tmp_path / "odd.pt", "--no-plots", cwd=tmp_path))
+    assert "does not fit td3_pave.py's networks" in line, line
+
+
+# --- a write that fails is one true line ------------------------------------------------------------------------
+
+
+def test_a_full_disk_or_a_removed_run_folder_is_one_true_line(tmp_path):
+    import subprocess
+
+    def start(name, steps, interval):
+        command = [sys.executable, os.path.join(ROOT, "td3_pave.py"), *map(str, PENDULUM), "--snapshot-fractions",
+                   "--total-timesteps", str(steps), "--checkpoint-interval", str(interval), "--exp-name", name]
+        return subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def folder_of(name):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            found = [f for f in os.listdir(tmp_path / "runs") if f"__{name}__" in f] if (tmp_path / "runs").exists() \
+                else []
+            if found:
+                return tmp_path / "runs" / found[0]
+            time.sleep(0.02)
+        raise AssertionError("no run folder")
+
+    full = start("full", 400, 200)  # the checkpoint's temp file on a full disk (/dev/full)
+    os.symlink("/dev/full", folder_of("full") / "full.pt.tmp")
+    _, err = full.communicate(timeout=120)
+    assert full.returncode == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "cannot write" in err and "full.pt: No space left on device; the new resume state of step 200 is saved" \
+        in err
+    assert torch.load(folder_of("full") / "full.resume.pt", weights_only=True, mmap=True)["global_step"] == 200
+
+    gone = start("gone", 5000, 150)  # the run folder removed under the run
+    deadline = time.time() + 60
+    while not (folder_of("gone") / "gone.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    import shutil
+
+    shutil.rmtree(folder_of("gone"))
+    _, err = gone.communicate(timeout=120)
+    assert gone.returncode == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "is gone (its folder was removed or emptied?)" in err and "is kept" not in err, err
