@@ -123,7 +123,8 @@ def read_metadata(path):
 
 def export(args: Args):
     run_utils.check_seed("--seed", args.seed)
-    out = args.out or os.path.splitext(args.checkpoint)[0] + (".onnx" if args.format == "onnx" else ".ts")
+    suffix = ".onnx" if args.format == "onnx" else ".ts"
+    out = args.out if args.out is not None else os.path.splitext(args.checkpoint)[0] + suffix
     run_utils.check_output("--out", out)  # before the checkpoint is loaded and the export checked
     ckpt, module, actor, _ = eval_smoothness.load_policy(args.checkpoint)
     env = eval_smoothness.make_eval_env(ckpt, module, args.checkpoint)

@@ -61,7 +61,9 @@ def parse_args(Args, argv=None):
         raise UserError("--resume needs a run folder or its checkpoint")
     if not getattr(args, "resume", None):  # eval and export have no --resume
         return args
-    saved = read_state(resume_paths(args.resume)[1], mmap=True)["args"]  # mmap: the buffer is not read here
+    path = resume_paths(args.resume)[1]
+    saved = read_state(path, mmap=True)["args"]  # mmap: the buffer is not read here
+    check_settings(saved, sys.modules[Args.__module__], path)  # a fork's run: one line, not a KeyError
     fields = {f.name for f in dataclasses.fields(Args)}
     default = Args(**{k: v for k, v in saved.items() if k in fields})
     return tyro.cli(Args, args=argv, default=default, description=description(Args))
@@ -114,6 +116,8 @@ def check_seed(flag, value):
 def check_output(flag, path):
     """A file the command will write: checked before any work, so a long measurement is never lost at its end."""
     folder = os.path.dirname(os.path.abspath(path))
+    if not path:
+        raise UserError(f"{flag} '' names no file")
     if os.path.isdir(path):
         raise UserError(f"{flag} {path} is a folder; name the file to write")
     if not os.path.isdir(folder):
@@ -210,7 +214,7 @@ def writing(path, binary=False, newline=None):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException as e:
+    except Exception as e:  # not a KeyboardInterrupt: as a kill, it leaves the temp file, which the next save replaces
         try:
             os.remove(tmp)
         except OSError:

@@ -534,7 +534,10 @@ def make_executor(args: Run):
         executor = submitit.AutoExecutor(folder=folder, cluster="local")
         executor.update_parameters(timeout_min=args.timeout_min)
         return executor
-    executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+    try:
+        executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+    except RuntimeError as e:  # sbatch found, srun not
+        raise UserError(f"--executor slurm: no Slurm here ({run_utils.first_line(e)})") from None
     if executor.cluster != "slurm":
         raise UserError("--executor slurm: no Slurm here (sbatch was not found)")
     if args.slurm_partition:
@@ -625,9 +628,9 @@ def run(args: Run):
                 time.sleep(1.0)
         except KeyboardInterrupt:
             if args.executor == "local":
-                for job in running.values():
-                    job.cancel()  # the job passes the interrupt on: training saves its checkpoint
-                run_utils.say("interrupted: running jobs cancelled; `run` again continues where the records end")
+                stop_jobs(running.values())
+                run_utils.say("interrupted: running jobs stopped, their trainings saved; `run` again continues where "
+                              "the records end")
             else:
                 run_utils.say("interrupted: the Slurm jobs go on; `status` shows them, `run` again submits only "
                               "what has no record")
@@ -653,6 +656,52 @@ def stop_on_signals():
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def stop_jobs(jobs, seconds=120.0):
+    """Stop local jobs so that their trainings save, and wait for them (at most `seconds`). SIGTERM goes to every
+    process under each job: the algorithm file saves on it, submitit's processes ignore or forward it. submitit's
+    cancel alone sends SIGINT, which a `run` started in the background of a script ignores, and so do its jobs."""
+    signalled = []
+    for job in jobs:
+        process = getattr(job, "_process", None)
+        for pid in descendants(process.pid) if process is not None else []:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                signalled.append(pid)
+            except OSError:
+                pass
+        job.cancel()
+    deadline = time.time() + seconds
+    while any(os.path.exists(f"/proc/{pid}") and not zombie(pid) for pid in signalled) and time.time() < deadline:
+        time.sleep(0.2)
+
+
+def descendants(pid):
+    """The processes under `pid` (Linux /proc), children first."""
+    parent = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parent[int(stat.split("/")[2])] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        above = todo.pop(0)
+        kids = [p for p, pp in parent.items() if pp == above]
+        found += kids
+        todo += kids
+    return found
+
+
+def zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
 
 
 # not settings of the result

@@ -117,7 +117,9 @@ def test_sigterm_to_study_run_stops_its_jobs_and_their_trainings_save(tmp_path):
 
     root = tmp_path / "s"
     study = subprocess.Popen([*STUDY, "--study", str(root), "--total-timesteps", "100000"], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # started with `&` in a
+    # script: SIGINT is ignored, by `run` and by the jobs it starts
     log = root / "work" / "Pendulum-v1" / "td3" / "seed1" / "train.log"
     deadline = time.time() + 90
     while time.time() < deadline and not (log.exists() and "warm-up done" in log.read_text()):
@@ -125,11 +127,11 @@ def test_sigterm_to_study_run_stops_its_jobs_and_their_trainings_save(tmp_path):
     assert log.exists() and "warm-up done" in log.read_text()
     study.send_signal(signal.SIGTERM)  # `kill <pid>` of the study, as a scheduler or a user sends it
     out, _ = study.communicate(timeout=60)
-    assert study.returncode == 130 and "interrupted: running jobs cancelled" in out, out[-2000:]
+    assert study.returncode == 130 and "interrupted: running jobs stopped" in out, out[-2000:]
     deadline = time.time() + 60
-    while processes_in(root) and time.time() < deadline:  # the trainings save and exit; none trains on
+    while processes_in(tmp_path) and time.time() < deadline:  # the jobs and trainings save and exit
         time.sleep(0.2)
-    assert not processes_in(root), "orphaned trainings still run"
+    assert not processes_in(tmp_path), "orphaned jobs or trainings still run"
     (state,) = glob.glob(str(root / "work" / "Pendulum-v1" / "td3" / "seed1" / "runs" / "*" / "td3.resume.pt"))
     assert torch.load(state, weights_only=True, mmap=True)["global_step"] >= 100
 
@@ -228,6 +230,7 @@ def test_the_tools_flags_are_checked_like_the_training_files(checkpoint, tmp_pat
         (["export_policy.py", checkpoint, "--seed", -3], "--seed must be in [0, 2^32), got -3"),
         (["export_policy.py", checkpoint, "--out", tmp_path / "missing" / "p.onnx"], "does not exist"),
         (["export_policy.py", checkpoint, "--out", tmp_path / "a_folder"], "is a folder; name the file to write"),
+        (["export_policy.py", checkpoint, "--out", ""], "--out '' names no file"),
         ([*throughput[:-2], "--out", tmp_path / "a_folder"], "is a folder; name the file to write"),
         ([*throughput, "--steps", 0], "--steps must be an integer >= 1, got 0"),
         ([*throughput[:2], "a=td3_pave.py", "a=td3_pave.py --lambda1 0", *throughput[3:]], "repeats a"),
@@ -257,6 +260,12 @@ def test_a_checkpoint_of_a_fork_is_one_line_not_a_key_error(checkpoint, tmp_path
         assert "has --activation 'tanh', which td3_pave.py does not know (silu, relu)" in line, line
     line = one_error_line(run_cli("eval_smoothness.py", tmp_path / "odd.pt", "--no-plots", cwd=tmp_path))
     assert "does not fit td3_pave.py's networks" in line, line
+    state = torch.load(checkpoint[: -len(".pt")] + ".resume.pt", weights_only=True)
+    state["args"]["activation"] = "tanh"  # a fork's run, continued with this repo's file
+    os.makedirs(tmp_path / "run")
+    torch.save(state, tmp_path / "run" / "tp.resume.pt")
+    line = one_error_line(run_cli("td3_pave.py", "--resume", tmp_path / "run", "--total-timesteps", 200, cwd=tmp_path))
+    assert "has --activation 'tanh', which td3_pave.py does not know" in line, line
 
 
 # --- a write that fails is one true line ------------------------------------------------------------------------
