@@ -290,7 +290,12 @@ def run_one(job: dict, owner=None) -> str:
         if job["obs_noise"] and job["reference"]:
             # Slurm may hold a requeued reference in its queue for a while; locally its job runs or has ended
             idle = 1800.0 if job.get("executor") == "slurm" else 60.0
-            reference = wait_for_reference(job["study"], job["reference"], idle=idle)
+            waiting = os.path.join(work, "waiting.txt")  # for `status`
+            write_json(waiting, "/".join(map(str, job["reference"])))
+            try:
+                reference = wait_for_reference(job["study"], job["reference"], idle=idle)
+            finally:
+                os.remove(waiting)
         sys.path.insert(0, job["repo"])
         import eval_smoothness
         import torch
@@ -781,7 +786,12 @@ def status(args: Status):
             state = "not started"
         counts[state] += 1
         line = f"{state:<12} {r['env_id']}/{r['method']}/seed{r['seed']}"
-        if state == "started":
+        if state == "started" and not locked(work):  # no job holds it: it stopped without a record or a failure
+            line += "  (no job runs it now: interrupted or killed; `run` again continues it)"
+        elif state == "started" and os.path.exists(os.path.join(work, "waiting.txt")):
+            with open(os.path.join(work, "waiting.txt")) as f:
+                line += f"  (trained; waiting for the noise reference run {json.load(f)})"
+        elif state == "started":
             age = time.time() - os.path.getmtime(os.path.join(work, "train.log"))
             with open(os.path.join(work, "train.log")) as f:
                 last = (f.read().strip().splitlines() or [""])[-1]

@@ -329,3 +329,26 @@ def test_a_full_disk_or_a_removed_run_folder_is_one_true_line(tmp_path):
     _, err = gone.communicate(timeout=120)
     assert gone.returncode == 1 and err.count("\n") == 1 and "Traceback" not in err, err
     assert "is gone (its folder was removed or emptied?)" in err and "is kept" not in err, err
+
+
+def test_status_says_which_started_runs_no_job_runs_and_which_wait(tmp_path, capsys):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import fcntl
+
+    import study
+
+    args = study.Run(study=str(tmp_path), methods=("td3", "td3_grad"), seeds=(1,), obs_noise=(0.05,))
+    study.save_plan(args, study.plan(args))
+    for method in ("td3", "td3_grad"):
+        work = study.run_paths(str(tmp_path), "Pendulum-v1", method, 1)[0]
+        os.makedirs(work)
+        with open(os.path.join(work, "train.log"), "w") as f:
+            f.write("$ python ...\nstep 100: warm-up done, training starts\n")
+    work = study.run_paths(str(tmp_path), "Pendulum-v1", "td3_grad", 1)[0]
+    study.write_json(os.path.join(work, "waiting.txt"), "Pendulum-v1/td3/1")
+    with open(os.path.join(work, ".lock"), "w") as lock:  # its job holds the run while it waits
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        study.status(study.Status(study=str(tmp_path)))
+    out = capsys.readouterr().out
+    assert "Pendulum-v1/td3/seed1  (no job runs it now: interrupted or killed" in out, out
+    assert "Pendulum-v1/td3_grad/seed1  (trained; waiting for the noise reference run Pendulum-v1/td3/1)" in out, out
