@@ -174,12 +174,12 @@ def load_policy(path, device="cpu", algorithm=None):
     before = {k: v for k, v in BEFORE_FLAG.items() if hasattr(module.Args, k)}
     args = ckpt["args"] = {**vars(module.Args()), **before, **ckpt["args"]}
     obs_dim, act_dim = ckpt["observation_space"]["shape"][0], ckpt["action_space"]["shape"][0]
-    actor = module.Actor(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
-    qf1 = module.QNetwork(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
-    try:
+    try:  # a fork's or a damaged checkpoint's settings may not build this file's networks
+        actor = module.Actor(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
+        qf1 = module.QNetwork(obs_dim, act_dim, tuple(args["hidden_sizes"]), args["activation"]).to(device)
         actor.load_state_dict(ckpt["actor"])
         qf1.load_state_dict(ckpt["qf1"])
-    except RuntimeError as e:
+    except (RuntimeError, KeyError, TypeError, ValueError) as e:
         raise UserError(f"{path} does not fit {ckpt['algorithm']}'s networks: {str(e).splitlines()[0]}") from None
     return ckpt, module, actor.eval().requires_grad_(False), qf1.eval()
 
@@ -298,13 +298,24 @@ def sigma_base_for(env, actor, args):
     return np.maximum(states.std(0), 1e-6)
 
 
+def check_args(args: Args):
+    """The flags, by the checks every command shares (run_utils)."""
+    run_utils.check_seed("--seed", args.seed)
+    for flag in ("episodes", "noise_episodes", "noise_reference_episodes", "video_size"):
+        run_utils.check_number(f"--{flag.replace('_', '-')}", getattr(args, flag), positive=True, integer=True)
+    run_utils.check_number("--curvature-delta", args.curvature_delta)
+    for level in args.obs_noise:
+        run_utils.check_number("--obs-noise", level)
+    for beta in args.action_filter:
+        run_utils.check_number("--action-filter", beta, below=1)
+    for window in args.sm_window:
+        run_utils.check_number("--sm-window", window, positive=True, integer=True)
+    if os.path.isfile(args.out_dir):
+        raise UserError(f"--out-dir {args.out_dir} is a file; name a folder")
+
+
 def evaluate(args: Args):
-    if min(args.episodes, args.noise_episodes, args.noise_reference_episodes) < 1 or any(
-        not 0 <= s < np.inf for s in args.obs_noise
-    ):
-        raise UserError("--episodes, --noise-episodes and --noise-reference-episodes must be >= 1, --obs-noise >= 0")
-    if not all(0 <= b < 1 for b in args.action_filter) or min(args.sm_window, default=1) < 1:
-        raise UserError("every --action-filter BETA must be in [0, 1), every --sm-window W >= 1")
+    check_args(args)
     paths = find_checkpoints(args.paths)
     try:  # found now, not after the whole evaluation; folders made for the test are removed again (an error later
         new = []  # must not leave an empty --out-dir behind)
@@ -454,10 +465,15 @@ def print_table(summary, levels, windows=()):
             print(f"critic geometry, {label}: " + ", ".join(f"{k} {v['mean']:.4g}" for k, v in group["critic"].items()))
 
 
+def save_figure(fig, path):
+    with run_utils.writing(path, binary=True) as f:
+        fig.savefig(f, format="png", dpi=100)
+
+
 def write_outputs(results, summary, levels, sigma_base, args):
     os.makedirs(args.out_dir, exist_ok=True)
     critic_keys = list(results[0].get("critic", {}))
-    with open(os.path.join(args.out_dir, "eval.csv"), "w", newline="") as f:
+    with run_utils.writing(os.path.join(args.out_dir, "eval.csv"), newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
             [
@@ -517,7 +533,7 @@ def write_outputs(results, summary, levels, sigma_base, args):
             for row in results
         ],
     }
-    with open(os.path.join(args.out_dir, "eval.json"), "w") as f:
+    with run_utils.writing(os.path.join(args.out_dir, "eval.json")) as f:
         json.dump(report, f, indent=1)
 
 
@@ -542,7 +558,7 @@ def plot(results, summary, levels, args):
         ax_spec.set(xlabel="frequency (cycles / step)", ylabel="|FFT|")
         ax_spec.set_title(f"{label}\nmean amplitude spectrum over episodes and action dims", fontsize=9)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out_dir, "actions_and_spectra.png"), dpi=100)
+    save_figure(fig, os.path.join(args.out_dir, "actions_and_spectra.png"))
     plt.close(fig)
     def return_and_sm(xlabel, name, curves):
         """Return (left) and sm (right) against x, one curve per (label, x, return stats, sm stats)."""
@@ -556,7 +572,7 @@ def plot(results, summary, levels, args):
         axes[1].set(xlabel=xlabel, ylabel="sm (lower is smoother)")
         axes[0].legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(os.path.join(args.out_dir, name), dpi=100)
+        save_figure(fig, os.path.join(args.out_dir, name))
         plt.close(fig)
 
     if len(levels) > 1:
@@ -611,7 +627,7 @@ def plot_training_steps(results, args, plt):
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0"))
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out_dir, "training_steps.png"), dpi=100)
+    save_figure(fig, os.path.join(args.out_dir, "training_steps.png"))
     plt.close(fig)
 
 
@@ -640,7 +656,7 @@ def plot_filter_tradeoff(results, summary, levels, args, plt):
         ax.set(xlabel="sm (lower is smoother)", ylabel="return", title=f"{env}, {noise}: return against sm")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out_dir, "filter_tradeoff.png"), dpi=100)
+    save_figure(fig, os.path.join(args.out_dir, "filter_tradeoff.png"))
     plt.close(fig)
 
 
@@ -693,7 +709,7 @@ def plot_field(results, args):
         ax.set(title=label, xlabel=f"state dim {s_idx}", ylabel=f"action dim {a_idx}", zlabel="||H_sa||_2", zlim=(0, vmax))
         ax.view_init(elev=45, azim=225)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out_dir, "q_gradient_field.png"), dpi=100)
+    save_figure(fig, os.path.join(args.out_dir, "q_gradient_field.png"))
     plt.close(fig)
     return {
         "state_dim": int(s_idx),

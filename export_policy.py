@@ -122,9 +122,12 @@ def read_metadata(path):
 
 
 def export(args: Args):
+    run_utils.check_seed("--seed", args.seed)
+    suffix = ".onnx" if args.format == "onnx" else ".ts"
+    out = args.out if args.out is not None else os.path.splitext(args.checkpoint)[0] + suffix
+    run_utils.check_output("--out", out)  # before the checkpoint is loaded and the export checked
     ckpt, module, actor, _ = eval_smoothness.load_policy(args.checkpoint)
     env = eval_smoothness.make_eval_env(ckpt, module, args.checkpoint)
-    out = args.out or os.path.splitext(args.checkpoint)[0] + (".onnx" if args.format == "onnx" else ".ts")
     policy = DeployedPolicy(actor, env.action_space.low, env.action_space.high).eval()
     obs = check_observations(env, actor, args.seed)
     with torch.no_grad():

@@ -200,10 +200,11 @@ def variants(method, env_id, vary, extra):
 
 def write_json(path, data):
     """Atomic: a reader never sees half a file, an interrupted write never leaves one."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(path + ".tmp", path)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror}") from None
+    run_utils.write_file(path, lambda f: json.dump(data, f, indent=1), binary=False)
 
 
 def run_paths(study, env_id, method, seed):
@@ -268,13 +269,18 @@ def train(job, work, owner=None):
     attempt that was interrupted (its checkpoint and resume state are there) is continued with --resume."""
     done = os.path.join(work, "train.json")
     if os.path.exists(done):
-        return read_trained(work)
+        trained = read_trained(work)
+        if trained["command"][2:] == job["flags"]:
+            return trained
+        os.remove(done)  # trained with other flags (another --total-timesteps): resumed with the asked ones below
     runs = os.path.join(work, "runs")
     started = sorted(glob.glob(os.path.join(runs, "*", f"{folder_name(job['method'])}.resume.pt")))
     before = set(glob.glob(os.path.join(runs, "*")))
     env = {**os.environ, "OMP_NUM_THREADS": str(job["threads"]), "MKL_NUM_THREADS": str(job["threads"])}
     command = [sys.executable, os.path.join(job["repo"], job["file"])]
-    command += ["--resume", os.path.dirname(started[-1])] if started else job["flags"]
+    # resumed with the flags asked now: a new budget goes on from the steps done (the file refuses, in one line,
+    # changes a resumed run cannot take), so a record is always of the settings asked
+    command += ["--resume", os.path.dirname(started[-1]), *job["flags"]] if started else job["flags"]
     seconds_file = os.path.join(work, "train_seconds.txt")
     earlier, start = read_seconds(seconds_file), time.time()
 
@@ -329,14 +335,40 @@ def read_trained(work):
     return info | {"checkpoint": os.path.join(work, path)}
 
 
-def wait_for_reference(study, reference, poll=5.0):
-    """The reference run (the family's base, first seed) gives sigma_base to every run of its env."""
-    work = run_paths(study, *reference)[0]
+def wait_for_reference(study, reference, poll=5.0, idle=60.0):
+    """The reference run (the family's base, first seed) gives sigma_base to every run of its env: its checkpoint,
+    once trained. The wait ends with the reason when it cannot come: the reference failed, it has a record but its
+    checkpoint is not in this study folder (work/ stays out of git: a study continued elsewhere), or no process
+    trains it (its lock stays free for `idle` seconds) and it stopped without finishing."""
+    work, record = run_paths(study, *reference)
+    label, free_since = "/".join(map(str, reference)), None
     while not os.path.exists(os.path.join(work, "train.json")):
         if os.path.exists(os.path.join(work, "failed.txt")):
-            raise RuntimeError(f"the noise reference run {'/'.join(map(str, reference))} failed")
+            with open(os.path.join(work, "failed.txt")) as f:
+                why = ([line for line in f.read().splitlines() if line.strip()] or ["no reason written"])[-1]
+            raise RuntimeError(f"the noise reference run {label} failed ({why.strip()}); fix it and `run` again")
+        if os.path.exists(record):
+            raise RuntimeError(f"the noise reference run {label} has a record but its checkpoint is not in {work} "
+                               "(work/ is not in git: was the study continued elsewhere?); copy that folder here, or "
+                               "set the record aside so that `run` trains it again")  # fmt: skip
+        free_since = None if locked(work) else free_since or time.time()
+        if free_since is not None and time.time() - free_since >= idle:
+            raise RuntimeError(f"the noise reference run {label} is not being trained and has not finished (it was "
+                               "interrupted, killed or not started); `run` again trains it first")  # fmt: skip
         time.sleep(poll)
     return read_trained(work)["checkpoint"]
+
+
+def locked(work):
+    """Whether a job holds the run's lock (it trains or evaluates the run now)."""
+    try:
+        with open(os.path.join(work, ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+    except BlockingIOError:
+        return True
+    except OSError:  # no work folder (yet): nobody trains it
+        return False
 
 
 class StudyRun:
@@ -375,7 +407,14 @@ def run_one(job: dict, owner=None) -> str:
         trained = train(job, work, owner)
         reference = None
         if job["obs_noise"] and job["reference"]:
-            reference = wait_for_reference(job["study"], job["reference"])
+            # Slurm may hold a requeued reference in its queue for a while; locally its job runs or has ended
+            idle = 1800.0 if job.get("executor") == "slurm" else 60.0
+            waiting = os.path.join(work, "waiting.txt")  # for `status`
+            write_json(waiting, "/".join(map(str, job["reference"])))
+            try:
+                reference = wait_for_reference(job["study"], job["reference"], idle=idle)
+            finally:
+                os.remove(waiting)
         sys.path.insert(0, job["repo"])
         import eval_smoothness
         import torch
@@ -538,6 +577,7 @@ def plan(args: Run):
         raise UserError(f"--total-timesteps must be >= 1, got {args.total_timesteps}")
     if len(set(args.seeds)) != len(args.seeds):
         raise UserError(f"--seeds {' '.join(map(str, args.seeds))} repeats a seed")
+    check_run_flags(args)
     extra, vary = to_cli(extra), parse_vary(args.vary)
     bases = {base_of(m) for m in args.methods if base_of(m) != m}  # not varied: the line the others are compared with
     jobs = []
@@ -566,12 +606,41 @@ def plan(args: Run):
                         "obs_noise": [s for s in args.obs_noise if s > 0],
                         "critic_metrics": args.critic_metrics,
                         "reference": reference,
+                        "executor": args.executor,
                     }
                 )
     # the noise references first, then seed by seed: a study stopped half-way has every method at its first seeds
     return sorted(
         jobs, key=lambda j: (j["reference"] != (j["env_id"], j["method"], j["seed"]), args.seeds.index(j["seed"]))
     )
+
+
+def check_run_flags(args: Run):
+    """The numbers of `run` by the checks every command shares (run_utils): a value that would be dropped or fail
+    in a job (a negative noise level, zero episodes, a Slurm limit of 0) is one line now, not a record later."""
+    for seed in args.seeds:
+        run_utils.check_seed("--seeds", seed)
+    run_utils.check_distinct("--methods", args.methods)
+    run_utils.check_distinct("--envs", args.envs)
+    for flag in ("episodes", "noise_episodes", "timeout_min", "slurm_array_parallelism"):
+        run_utils.check_number(f"--{flag.replace('_', '-')}", getattr(args, flag), positive=True, integer=True)
+    for level in args.obs_noise:
+        run_utils.check_number("--obs-noise", level)
+    if args.slurm_cpus_per_task is not None:
+        run_utils.check_number("--slurm-cpus-per-task", args.slurm_cpus_per_task, positive=True, integer=True)
+    if args.slurm_mem_gb is not None:
+        run_utils.check_number("--slurm-mem-gb", args.slurm_mem_gb, positive=True)
+    if any("=" not in kv for kv in args.slurm_additional):
+        raise UserError(f"--slurm-additional takes key=value pairs, got {' '.join(args.slurm_additional)}")
+
+
+def check_partition(partition):
+    """A --slurm-partition that the cluster has (sinfo), before anything is submitted."""
+    listed = subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True, text=True)
+    names = set(listed.stdout.split())
+    if listed.returncode == 0 and names and partition not in names:
+        raise UserError(f"--slurm-partition {partition}: the cluster has no such partition (it has "
+                        f"{', '.join(sorted(names))})")
 
 
 def save_plan(args: Run, jobs):
@@ -600,9 +669,14 @@ def make_executor(args: Run):
         executor = submitit.AutoExecutor(folder=folder, cluster="local")
         executor.update_parameters(timeout_min=args.timeout_min)
         return executor
-    executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+    try:
+        executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+    except RuntimeError as e:  # sbatch found, srun not
+        raise UserError(f"--executor slurm: no Slurm here ({run_utils.first_line(e)})") from None
     if executor.cluster != "slurm":
         raise UserError("--executor slurm: no Slurm here (sbatch was not found)")
+    if args.slurm_partition:
+        check_partition(args.slurm_partition)
     extra = dict(kv.split("=", 1) for kv in args.slurm_additional)
     executor.update_parameters(
         timeout_min=args.timeout_min,
@@ -675,37 +749,103 @@ def run(args: Run):
         running = dict(zip(map(name, todo), executor.map_array(StudyRun(), todo)))
         print(f"submitted Slurm job array {next(iter(running.values())).job_id.split('_')[0]} ({len(todo)} tasks)")
         pending = []
-    try:
-        while pending or running:
-            while pending and len(running) < workers:  # submitit's local executor has no queue: ours bounds it
-                job = pending.pop(0)
-                running[name(job)] = executor.submit(StudyRun(), job)
-            for key, job in list(running.items()):
-                if job.done():
-                    del running[key]
-                    try:
-                        job.result()
-                        print(f"done   {key}", flush=True)
-                    except Exception as e:
-                        why = failure_reason(e)
-                        if why.startswith("training was interrupted"):  # submitit re-raises it as a FailedJobError
-                            interrupted += 1
-                            print(f"INTERRUPTED {key}: {why}", flush=True)
-                            continue
-                        failures += 1
-                        print(f"FAILED {key}: {why} (log: {job.paths.stderr})", flush=True)
-            time.sleep(1.0)
-    except KeyboardInterrupt:
-        if args.executor == "local":
-            for job in running.values():
-                job.cancel()  # the job passes the interrupt on: training saves its checkpoint
-            print("interrupted: running jobs cancelled; `run` again continues where the records end")
-        else:
-            print("interrupted: the Slurm jobs go on; `status` shows them, `run` again submits only what has no record")
-        return 130
+    with stop_on_signals():
+        try:
+            while pending or running:
+                while pending and len(running) < workers:  # submitit's local executor has no queue: ours bounds it
+                    job = pending.pop(0)
+                    running[name(job)] = executor.submit(StudyRun(), job)
+                for key, job in list(running.items()):
+                    if job.done():
+                        del running[key]
+                        try:
+                            job.result()
+                            print(f"done   {key}", flush=True)
+                        except Exception as e:
+                            why = failure_reason(e)
+                            if why.startswith("training was interrupted"):  # submitit re-raises it as a FailedJobError
+                                interrupted += 1
+                                print(f"INTERRUPTED {key}: {why}", flush=True)
+                                continue
+                            failures += 1
+                            print(f"FAILED {key}: {why} (log: {job.paths.stderr})", flush=True)
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            if args.executor == "local":
+                stop_jobs(running.values())
+                run_utils.say("interrupted: running jobs stopped, their trainings saved; `run` again continues where "
+                              "the records end")
+            else:
+                run_utils.say("interrupted: the Slurm jobs go on; `status` shows them, `run` again submits only "
+                              "what has no record")
+            return 130
     print(f"{len(todo) - failures - interrupted} runs finished, {interrupted} interrupted (saved), {failures} failed; "
           f"`report {args.study}` makes the tables")
     return 1 if failures else 130 if interrupted else 0
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """While `run` waits for its jobs, SIGTERM (kill, a scheduler) and SIGHUP (a closed terminal) stop it as Ctrl-C
+    does: its local jobs are cancelled and their trainings save, rather than training on as orphans."""
+
+    def interrupt(signum, frame):
+        if signum == signal.SIGHUP:
+            run_utils.quiet_terminal()
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, interrupt) for s in run_utils.STOP_SIGNALS[1:]}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def stop_jobs(jobs, seconds=120.0):
+    """Stop local jobs so that their trainings save, and wait for them (at most `seconds`). SIGTERM goes to every
+    process under each job: the algorithm file saves on it, submitit's processes ignore or forward it. submitit's
+    cancel alone sends SIGINT, which a `run` started in the background of a script ignores, and so do its jobs."""
+    signalled = []
+    for job in jobs:
+        process = getattr(job, "_process", None)
+        for pid in descendants(process.pid) if process is not None else []:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                signalled.append(pid)
+            except OSError:
+                pass
+        job.cancel()
+    deadline = time.time() + seconds
+    while any(os.path.exists(f"/proc/{pid}") and not zombie(pid) for pid in signalled) and time.time() < deadline:
+        time.sleep(0.2)
+
+
+def descendants(pid):
+    """The processes under `pid` (Linux /proc), children first."""
+    parent = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parent[int(stat.split("/")[2])] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, todo = [], [pid]
+    while todo:
+        above = todo.pop(0)
+        kids = [p for p, pp in parent.items() if pp == above]
+        found += kids
+        todo += kids
+    return found
+
+
+def zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
 
 
 # not settings of the result
@@ -785,7 +925,12 @@ def status(args: Status):
             state = "not started"
         counts[state] += 1
         line = f"{state:<12} {r['env_id']}/{r['method']}/seed{r['seed']}"
-        if state == "started":
+        if state == "started" and not locked(work):  # no job holds it: it stopped without a record or a failure
+            line += "  (no job runs it now: interrupted or killed; `run` again continues it)"
+        elif state == "started" and os.path.exists(os.path.join(work, "waiting.txt")):
+            with open(os.path.join(work, "waiting.txt")) as f:
+                line += f"  (trained; waiting for the noise reference run {json.load(f)})"
+        elif state == "started":
             age = time.time() - os.path.getmtime(os.path.join(work, "train.log"))
             with open(os.path.join(work, "train.log")) as f:
                 last = (f.read().strip().splitlines() or [""])[-1]
@@ -1081,9 +1226,9 @@ def report(args: Report):
         lines.append(f"- {r['env_id']}/{r['method']}/seed{r['seed']}: {why}")
     if not missing:
         lines.append("none")
-    with open(os.path.join(out, "report.md"), "w") as f:
+    with run_utils.writing(os.path.join(out, "report.md")) as f:
         f.write("\n".join(lines) + "\n")
-    with open(os.path.join(out, "report.csv"), "w", newline="") as f:
+    with run_utils.writing(os.path.join(out, "report.csv"), newline="") as f:
         columns = ["re_mean", "re_std", "re_iqm", "re_lo", "re_hi", "sm_mean", "sm_std", "sm_iqm", "sm_lo", "sm_hi"]
         length_columns = ["sm_window", "mean_length", "fell", "smw_iqm", "smw_lo", "smw_hi", "pw_improve", "pw_lo",
                           "pw_hi", "per_seed_length", "per_seed_smw"]  # fmt: skip
@@ -1147,7 +1292,8 @@ def plot(table, keys, out):
         )
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(os.path.join(out, f"{env_id}.png"), dpi=110)
+        with run_utils.writing(os.path.join(out, f"{env_id}.png"), binary=True) as f:
+            fig.savefig(f, format="png", dpi=110)
         plt.close(fig)
 
 

@@ -31,6 +31,7 @@ import tyro
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import run_utils  # noqa: E402
+from run_utils import UserError  # noqa: E402
 PAPER_WALKER2D = (  # label=file flags: each file with the paper's Walker2d-v5 weights (the PAVE files' defaults)
     "td3=td3_pave.py --lambda1 0 --lambda2 0 --lambda3 0",
     "td3_pave=td3_pave.py",
@@ -101,9 +102,23 @@ def parse_config(config):
     label, _, command = config.partition("=")
     file, *flags = command.split() or [""]
     if not label or not file.endswith(".py") or not run_utils.is_algorithm_file(os.path.join(ROOT, file)):
-        raise SystemExit(f"error: bad --configs entry {config!r}: want label=file.py flags, with an algorithm file of "
-                         f"{ROOT}")
+        raise UserError(f"bad --configs entry {config!r}: want label=file.py flags, with an algorithm file of {ROOT}")
     return label, file, flags
+
+
+def check_args(args: Args, configs):
+    """The flags, by the checks every command shares (run_utils), and each configuration's flags by its algorithm
+    file's own checks: all before the first measurement, so minutes of runs are never lost to a bad flag or --out."""
+    for flag in ("steps", "repeats", "threads", "learning_starts"):
+        run_utils.check_number(f"--{flag.replace('_', '-')}", getattr(args, flag), positive=True, integer=True)
+    run_utils.check_output("--out", args.out)
+    run_utils.check_distinct("--configs labels", [label for label, _, _ in configs])
+    for label, file, flags in configs:
+        module = run_utils.import_algorithm(file)
+        try:
+            module.check_args(tyro.cli(module.Args, args=[*flags, "--env-id", args.env_id]))
+        except UserError as e:
+            raise UserError(f"--configs {label}: {e}") from None
 
 
 def measure(file, flags, args: Args):
@@ -155,18 +170,15 @@ def machine():
 
 
 def main(args: Args):
-    if args.steps < 1 or args.repeats < 1 or args.threads < 1 or args.learning_starts < 1:
-        raise SystemExit("error: --steps, --repeats, --threads and --learning-starts must be >= 1")
     configs = [parse_config(c) for c in args.configs]
-    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):  # found now, not after the runs
-        raise SystemExit(f"error: --out {args.out}: its folder does not exist")
+    check_args(args, configs)
     runs = {label: [] for label, _, _ in configs}
     for round_ in range(args.repeats):
         for label, file, flags in configs:
             try:
                 runs[label].append(measure_in_child(file, flags, args))
             except RuntimeError as e:
-                raise SystemExit(f"error: {e}") from None
+                raise UserError(str(e)) from None
             print(f"round {round_ + 1}/{args.repeats}: {label} {runs[label][-1]['sps']:.1f} steps/s", flush=True)
 
     first = configs[0][0]
@@ -194,11 +206,10 @@ def main(args: Args):
         cells = [r["ms_per_step"].get(part) if part != "total" else 1000 / r["median_sps"]
                  for r in result["configs"].values()]
         print(f"{part:<32}" + "".join(f"{c:{w}.2f}" if c is not None else f"{'-':>{w}}" for c in cells))
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
+    run_utils.write_file(args.out, lambda f: json.dump(result, f, indent=1), binary=False)
     print(f"wrote {args.out}")
     return result
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_utils.cli(main, Args)

@@ -200,7 +200,7 @@ def test_an_unwritable_run_folder_is_one_line(tmp_path, monkeypatch):
 def test_a_save_that_cannot_write_says_what_it_kept_and_the_run_resumes(tmp_path, monkeypatch):
     run = train(tmp_path, monkeypatch, total_timesteps=200)
     os.mkdir(os.path.join(run, "td3_pave.pt.tmp"))  # the checkpoint's temp file cannot be made
-    with pytest.raises(run_utils.UserError, match="cannot save .*td3_pave.pt: .*the new resume state is saved"):
+    with pytest.raises(run_utils.UserError, match="cannot write .*td3_pave.pt: .*the new resume state of step 300 is saved"):
         resume(tmp_path, monkeypatch, "--resume", run, "--total-timesteps", 300)
     assert steps(os.path.join(run, "td3_pave.pt")) == 200 and steps(os.path.join(run, "td3_pave.resume.pt")) == 300
     os.rmdir(os.path.join(run, "td3_pave.pt.tmp"))
