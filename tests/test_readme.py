@@ -62,6 +62,17 @@ def rel(path):
 # ---------------------------------------------------------------------------------------------------------- links
 
 
+def test_every_test_a_page_names_exists():
+    """A promise names the test that checks it (docs/reliability.md, docs/tests.md): each `tests/F.py::NAME` or
+    `F.py::NAME` the README and the pages quote is a test function of that file, so a renamed or removed test
+    cannot leave a promise that nothing checks."""
+    named = {(f, name) for path in DOCS for f, name in re.findall(r"(test_\w+\.py)::(test_\w+)", read(path))}
+    assert len(named) >= 10, "the pages name fewer tests than docs/reliability.md alone does"
+    missing = [f"{f}::{name}" for f, name in sorted(named)
+               if not re.search(rf"^def {name}\(", read(os.path.join(ROOT, "tests", f)), flags=re.M)]
+    assert missing == []
+
+
 def test_every_link_names_a_file_and_a_heading_that_exist():
     """Every relative link of the README and the pages names a file that exists and, with `#anchor`, a heading of
     that page (GitHub's anchor rule); every page of docs/ is linked from the README."""
