@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Issue 31's figures (curves_FAMILY.png, actions_and_spectra_FAMILY_seed1.png, base_vs_pave_FAMILY.png) from the
+# checkpoints under results/walker2d_v5/work: benchmarks/study_figures.sh says what each is.
+# Run from the repo root:  bash results/walker2d_v5/figures.sh [FAMILY...]     (default: td3 sac; VIDEO=0: no video)
+exec bash benchmarks/study_figures.sh results/walker2d_v5 Walker2d-v5 "$@"
