@@ -20,7 +20,7 @@
 # Those records were also evaluated under observation noise; the report's noise tables show those three only.
 # To train: 11 values x 3 seeds = 33 runs. td3_pave took a median 29 min a run here (README); runs with a weight at 0
 # skip that term (td3_mpr_vfc took 21 min), so about 16 lane-hours, 8 hours on the two lanes.
-# Run from the repo root:  bash results/sensitivity_pendulum/run.sh [--dry-run]   (--dry-run: copy the reused
+# Run from the repo root:  bash results/sensitivity_pendulum/run.sh [--dry-run]   (WORKERS=1: one lane; --dry-run: copy the reused
 # records, then list every run, its command and whether it has its record; train nothing)
 set -uo pipefail
 py=${PYTHON:-python} study=${STUDY:-results/sensitivity_pendulum} from=results/pendulum_td3/records/Pendulum-v1
@@ -41,6 +41,6 @@ PY
   done
 done
 $py benchmarks/study.py run --study "$study" --methods td3 td3_pave --envs Pendulum-v1 --seeds 1 2 3 \
-    --total-timesteps 30000 --fast --checkpoint-interval 5000 --critic-metrics --workers 2 --threads 1 \
+    --total-timesteps 30000 --fast --checkpoint-interval 5000 --critic-metrics --workers "${WORKERS:-2}" --threads 1 \
     --vary lambda1=0,0.2,20,200 --vary lambda2=0,0.0005,0.05,0.5 --vary lambda3=0,0.2,20,200 "$@" || exit 1
 [[ " $* " == *" --dry-run "* ]] || $py benchmarks/study.py report "$study"
