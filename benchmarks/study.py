@@ -285,9 +285,8 @@ def train(job, work, owner=None):
     earlier, start = read_seconds(seconds_file), time.time()
 
     def write_seconds():  # the training time of every attempt, written each minute: the machine may die under the run
-        with open(seconds_file + ".tmp", "w") as f:
+        with run_utils.writing(seconds_file) as f:
             f.write(f"{earlier + time.time() - start:.1f}")
-        os.replace(seconds_file + ".tmp", seconds_file)
 
     with open(os.path.join(work, "train.log"), "a") as log:
         log.write(f"$ {shlex.join(command)}\n")
@@ -733,7 +732,7 @@ def run(args: Run):
     except OSError as e:
         raise UserError(f"cannot make the study folder {args.study}: {e.strerror}") from None
     if not os.path.exists(os.path.join(args.study, ".gitignore")):  # records go into git, the heavy parts not
-        with open(os.path.join(args.study, ".gitignore"), "w") as f:
+        with run_utils.writing(os.path.join(args.study, ".gitignore")) as f:
             f.write(
                 "# checkpoints, logs and event files of the runs; the records are the study's state\nwork/\njobs/\n"
                 "replaced/\n"
