@@ -31,12 +31,15 @@ def only_run_dir(cwd):
 
 
 def read_scalars(run_dir):
-    """{tag: [(step, value), ...]} from a run's TensorBoard event file."""
+    """{tag: [(step, value), ...]} from a run's TensorBoard event files, in step order. A resumed run adds a second
+    event file to its folder, and TensorBoard reads a folder's files in name order, where the writer's per-process
+    counter at the end of the name sorts 10 before 9: a test that made ten writers in one process read the resumed
+    file first (seen in CI: sac_grad's resume test)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(run_dir, size_guidance={"scalars": 0})
     acc.Reload()
-    return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+    return {tag: sorted((e.step, e.value) for e in acc.Scalars(tag)) for tag in acc.Tags()["scalars"]}
 
 
 TINY = ["--hidden-sizes", 32, 32, "--batch-size", 32]  # small networks: fast CLI runs
