@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# README "A first run": the wall time of each of its commands, one at a time, on one torch thread, as written
-# (the trainings one after the other, not side by side), in a scratch folder. time.log is its output of 2026-12-05
-# on this project's 2-core machine (run from a copy in /tmp) while both cores trained Walker2d-v5 (issue 31), so each
-# command shared the two cores with two other trainings. Its third command there was the evaluation the README
-# wrote before (`runs/ --obs-noise 0.1`); the last line, the evaluation as the README writes it now, was timed
-# the same way right after. eval.csv and eval_console.txt are that last evaluation's (seed 1: the two final
+# README "A first run", timed as a user runs it: its command block, read from README.md as written (both trainings
+# side by side, then the evaluation), in a scratch folder, each `python FILE ...` line timed on its own and the
+# whole block from start to end. Measure on a quiet machine: every other training paused (SIGSTOP, logged in its
+# study's pauses.md) or none running; the log's first lines say the CPU, torch and its default threads (before the
+# block's own setting) and the load before.
+# time.log is its output; eval.csv and eval_console.txt are the block's evaluation (seed 1: the two final
 # checkpoints and their step snapshots). Run from the repo root:  bash results/quick_run/measure.sh
 set -u
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-repo=$(pwd) work=${WORK:-/tmp/quick_run} py=${PYTHON:-python} log=$repo/results/quick_run/time.log
-rm -rf "$work" && mkdir -p "$work" && cd "$work"
-lscpu | grep "Model name" > "$log"
-$py -c "import torch; print('torch', torch.__version__, 'threads', torch.get_num_threads())" >> "$log"
-t() {  # run one command, append its wall time and the load average to the log
-  local start=$(date +%s.%N)
-  echo "START $(date -u +%T) $*" >> "$log"
-  "$@" > "log_$(date +%s).txt" 2>&1
-  echo "rc $? wall $($py -c "print(round($(date +%s.%N) - $start, 1))") s  END $(date -u +%T) load $(cut -d' ' -f1-3 /proc/loadavg)" >> "$log"
+repo=$(pwd) work=${WORK:-/tmp/quick_run} py=${PYTHON:-python} log=$(pwd)/results/quick_run/time.log
+block=$(awk '/^## A first run/ {on = 1; next} on && /^#/ {exit} on && /^    [^ ]/ {sub(/^    /, ""); print}' README.md)
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+{
+  lscpu | grep "Model name"
+  echo "cores $(nproc)"
+  $py -c "import torch; print('torch', torch.__version__, 'threads', torch.get_num_threads())"
+  echo "load before $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$log"
+seconds_since() { $py -c "print(round($(date +%s.%N) - $1, 1))"; }
+python() {  # one line of the block: the file from the repo, its output in log_FILE.txt, its wall time in the log
+  local start=$(date +%s.%N) at=$(date -u +%T)
+  "$py" "$repo/$1" "${@:2}" > "log_$1.txt" 2>&1
+  local rc=$?
+  echo "rc $rc wall $(seconds_since "$start") s START $at END $(date -u +%T) load $(cut -d' ' -f1-3 /proc/loadavg)" \
+    "| python $*" >> "$log"
 }
-t $py "$repo/td3_pave.py" --env-id Pendulum-v1 --total-timesteps 30000 --gamma 0.98 --buffer-size 200000 --lambda1 0 --lambda2 0 --lambda3 0 --exp-name td3
-t $py "$repo/td3_pave_fast.py" --env-id Pendulum-v1 --total-timesteps 30000 --gamma 0.98 --buffer-size 200000 --lambda1 2.0 --lambda2 0.005 --lambda3 2.0 --exp-name td3_pave
-t $py "$repo/eval_smoothness.py" runs/
+start=$(date +%s.%N)
+eval "$block"
+echo "block wall $(seconds_since "$start") s" >> "$log"
 cp eval/eval.csv "$repo/results/quick_run/eval.csv"
-echo DONE >> "$log"
+cp log_eval_smoothness.py.txt "$repo/results/quick_run/eval_console.txt"
