@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A locomotion study in stages (results/hopper_v5/run.sh, results/walker2d_v5/run.sh): the paper's settings for
+# ENV_ID (benchmarks/paper_settings.toml) at 200k steps (the papers train 1M; 10000 warm-up steps as the paper), 10
+# deterministic episodes, observation noise 0.01 0.05 0.1 (sigma_base from each family's base at seed 1), critic
+# metrics, snapshots at 0, 20, ..., 80% of training (for the curve against step), two 1-thread lanes. Stages:
+#   1. td3 against td3_pave, seeds 1-3      2. sac against sac_pave, seeds 1-3
+#   3. the TD3 baselines ($BASELINES, default td3_grad td3_caps), seeds 1-3      4. seeds 4-5 of stage 1
+# td3_pave.py's methods run through td3_pave_fast.py --compile (the same math and draws, tests/test_fast.py). Every
+# run saves its checkpoint and resume state every 5000 steps, so a killed run loses minutes: run this again and each
+# interrupted run continues from its resume state. Stages 1 and 2 share their seeds and go as one `run`, so that
+# both lanes stay busy while the last run of stage 1 trains (run goes seed by seed, and within a seed stage 1's
+# runs before stage 2's). Ends with the study's report.
+# Run from the repo root:  bash benchmarks/study_stages.sh STUDY_DIR ENV_ID STAGE...     (PYTHON: the interpreter)
+set -uo pipefail
+study=${1:?usage: benchmarks/study_stages.sh STUDY_DIR ENV_ID STAGE...} env=${2:?usage: benchmarks/study_stages.sh STUDY_DIR ENV_ID STAGE...}
+shift 2
+py=${PYTHON:-python}
+run() {  # methods, then --seeds ...
+  $py benchmarks/study.py run --study "$study" --envs "$env" --total-timesteps 200000 --fast --compile \
+    --checkpoint-interval 5000 --obs-noise 0.01 0.05 0.1 --critic-metrics --workers 2 --threads 1 --methods "$@"
+}
+early=()
+for s in "$@"; do
+  case $s in
+    1) early+=(td3 td3_pave) ;;
+    2) early+=(sac sac_pave) ;;
+    3 | 4) ;;
+    *) echo "benchmarks/study_stages.sh: no stage $s (1, 2, 3 or 4)" >&2 && exit 2 ;;
+  esac
+done
+[ ${#early[@]} = 0 ] || run "${early[@]}" --seeds 1 2 3
+for s in "$@"; do
+  case $s in
+    3) run td3 ${BASELINES:-td3_grad td3_caps} --seeds 1 2 3 ;;
+    4) run td3 td3_pave --seeds 4 5 ;;
+  esac
+done
+$py benchmarks/study.py report "$study"
