@@ -363,3 +363,42 @@ def test_status_and_report_name_the_study_either_way():
     for wrong in (study.Status(), study.Report(folder="a", study="b")):
         with pytest.raises(study.UserError, match="name the study once"):
             study.study_folder(wrong)
+
+
+@pytest.mark.parametrize("name", ["hopper_v5", "walker2d_v5"])
+def test_a_locomotion_studys_run_sh_plans_its_committed_records(name):
+    """results/NAME/run.sh (through benchmarks/study_stages.sh) plans every committed record of its study, with the
+    budget, noise levels, critic metrics, checkpoints and --compile the record ran with: the script reproduces what
+    the pages report. A stage it does not know is refused in one line."""
+    here = os.path.join(ROOT, "results", name)
+    out = subprocess.run(["bash", os.path.join(here, "run.sh")], cwd=ROOT, env={**os.environ, "PYTHON": "echo"},
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    planned = {}
+    for line in out.splitlines():
+        words = line.split()
+        if words[1] != "run":
+            continue
+        flags = {}
+        for w in words[2:]:
+            if w.startswith("--"):
+                key = w
+                flags[key] = []
+            else:
+                flags[key].append(w)
+        assert flags["--study"] == [f"results/{name}"]
+        for method, seed in itertools.product(flags["--methods"], flags["--seeds"]):
+            planned[(flags["--envs"][0], method, int(seed))] = flags
+    records = study.load_records(here)
+    assert len(records) >= 8
+    for r in records:
+        flags = planned.get((r["env_id"], r["method"], r["seed"]))
+        assert flags is not None, (r["method"], r["seed"], "no stage of run.sh plans it")
+        command = r["command"]
+        assert command[command.index("--total-timesteps") + 1] == flags["--total-timesteps"][0] == "200000"
+        assert command[command.index("--checkpoint-interval") + 1] == flags["--checkpoint-interval"][0]
+        assert ("--compile" in command) == ("--compile" in flags and command[1] == "td3_pave_fast.py")  # not SAC's
+        assert sorted(float(v) for v in r["levels"]) == sorted([0.0, *map(float, flags["--obs-noise"])])
+        assert bool(r["critic"]) == ("--critic-metrics" in flags)
+    bad = subprocess.run(["bash", os.path.join(here, "run.sh"), "5"], cwd=ROOT, env={**os.environ, "PYTHON": "echo"},
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.strip() == "benchmarks/study_stages.sh: no stage 5 (1, 2, 3 or 4)"
