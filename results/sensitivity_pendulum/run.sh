@@ -18,8 +18,10 @@
 # commit 36590df): the same settings, not bit for bit what this machine would train. TRAIN_LAMBDA3_0=1 trains
 # lambda3=0 here instead of copying it (3 runs, about 1 lane-hour).
 # Those records were also evaluated under observation noise; the report's noise tables show those three only.
-# To train: 11 values x 3 seeds = 33 runs. td3_pave took a median 29 min a run here (README); runs with a weight at 0
-# skip that term (td3_mpr_vfc took 21 min), so about 16 lane-hours, 8 hours on the two lanes.
+# To train: 11 values x 3 seeds = 33 runs. They run with --compile (the same math; float rounding aside), which took
+# 0.66 of an eager run's wall time on Pendulum (results/quick_run/compile_bench.txt); the first run, lambda1=0 at
+# seed 1, ran eager (19 min beside another training on this project's Intel Xeon; `compile` in each record says
+# which), and lambda1=0.2 at seed 1 trained its first 24000-odd steps eager before it was stopped. Compiled, a run is about 12-15 min on a busy lane here: about 7 lane-hours, 3.5 hours on the two lanes.
 # Run from the repo root:  bash results/sensitivity_pendulum/run.sh [--dry-run]   (WORKERS=1: one lane; --dry-run: copy the reused
 # records, then list every run, its command and whether it has its record; train nothing)
 set -uo pipefail
@@ -41,6 +43,6 @@ PY
   done
 done
 $py benchmarks/study.py run --study "$study" --methods td3 td3_pave --envs Pendulum-v1 --seeds 1 2 3 \
-    --total-timesteps 30000 --fast --checkpoint-interval 5000 --critic-metrics --workers "${WORKERS:-2}" --threads 1 \
+    --total-timesteps 30000 --fast --compile --checkpoint-interval 5000 --critic-metrics --workers "${WORKERS:-2}" --threads 1 \
     --vary lambda1=0,0.2,20,200 --vary lambda2=0,0.0005,0.05,0.5 --vary lambda3=0,0.2,20,200 "$@" || exit 1
 [[ " $* " == *" --dry-run "* ]] || $py benchmarks/study.py report "$study"
