@@ -389,22 +389,56 @@ def test_the_first_runs_promises_are_the_records():
     for weights in ("lambda1=0.0", "lambda1=2.0"):
         sm = [float(row["sm_mean"]) for row in clean if weights in row["group"]]
         assert len(sm) == 3 and f"sm {ranges(sm, '.3g')}" in text, (weights, ranges(sm, ".3g"))
-    log = read(os.path.join(ROOT, "results", "quick_run", "time.log"))
-    timed = {tuple(c.split()[1:]): float(w) for w, c in re.findall(r"^rc 0 wall ([\d.]+) s .*\| (python .+)$", log, flags=re.M)}
+    def wall_times(name):  # a measure.sh log: {command words after `python`: wall seconds}, the block's wall seconds
+        log = read(os.path.join(ROOT, "results", "quick_run", name))
+        timed = {tuple(c.split()[1:]): float(w) for w, c in re.findall(r"^rc 0 wall ([\d.]+) s .*\| (python .+)$", log, flags=re.M)}
+        return timed, float(re.search(r"^block wall ([\d.]+) s", log, flags=re.M).group(1))
+
+    timed, block = wall_times("time.log")
     written = [tuple(w[1:]) for w in commands_in(first_run()) if w[0] == "python"]
     assert [c for c in written if c not in timed] == [], "a first-run command without its wall time in time.log"
     assert [c for c in written if f"{timed[c]:.0f} s" not in text] == [], "a wall time the README does not quote"
-    block = float(re.search(r"^block wall ([\d.]+) s", log, flags=re.M).group(1))
     assert f"{block / 60:.1f} minutes on two free cores" in text
-    eager = read(os.path.join(ROOT, "results", "quick_run", "time_eager.log"))
-    eager_pave = float(re.search(r"wall ([\d.]+) s .*td3_pave_fast", eager).group(1))
+    timed_30000, block_30000 = wall_times("time_30000.log")  # the same block at 30000 steps, and its PAVE line eager
+    assert f"took {block_30000 / 60:.1f} minutes (`time_30000.log`)" in text
+    eager_pave = next(w for c, w in wall_times("time_eager.log")[0].items() if c[0] == "td3_pave_fast.py")
     assert f"eager run took {eager_pave:.0f} s" in text
     bench = read(os.path.join(ROOT, "results", "quick_run", "compile_bench.txt"))
     ratio = float(re.search(r"^A/B wall +[\d.]+ +([\d.]+)", bench, flags=re.M).group(1))  # the median
     assert f"took {ratio:.2f} of an eager" in text
     speed = " ".join(read(os.path.join(ROOT, "docs", "speed.md")).split())  # the Speed page quotes the same three
-    pave = next(w for c, w in timed.items() if c[0] == "td3_pave_fast.py")
+    pave = next(w for c, w in timed_30000.items() if c[0] == "td3_pave_fast.py")
     assert f"took {ratio:.2f} of an eager run's wall time" in speed and f"{pave:.0f} s compiled against {eager_pave:.0f} s" in speed
-    with open(os.path.join(ROOT, "results", "quick_run", "eval.csv")) as f:
-        snapshot = {row["group"]: float(row["sm_mean"]) for row in csv.DictReader(f) if float(row["obs_noise"]) == 0}
-    assert f"sm {snapshot['td3 (step=18000)']:.3g} against {snapshot['td3_pave (step=18000)']:.3g}" in text
+    with open(os.path.join(ROOT, "results", "quick_run", "eval.csv")) as f:  # the measured run's two final checkpoints
+        final = {row["group"]: float(row["sm_mean"]) for row in csv.DictReader(f) if float(row["obs_noise"]) == 0}
+    assert f"TD3 sm {final['td3']:.3g} against PAVE sm {final['td3_pave']:.3g}" in text
+
+
+def test_the_first_runs_budget_is_the_smallest_at_which_every_seed_separates():
+    """The first run's budget is the smallest step of results/pendulum_first_run/snapshots.csv (the README's two
+    trainings at seeds 1-5, every snapshot evaluated) at which every seed of both solves the swing-up (return above
+    -200) and every TD3 + PAVE seed is smoother than every TD3 seed, and both stay so at every later step; the README
+    quotes the sm and return ranges there."""
+    text = " ".join(first_run().split())
+    words = [w for w in commands_in(first_run()) if w[0] == "python"]
+    budgets = {w[w.index("--total-timesteps") + 1] for w in words[:2]}
+    assert len(budgets) == 1
+    budget = int(budgets.pop())
+    with open(os.path.join(ROOT, "results", "pendulum_first_run", "snapshots.csv")) as f:
+        rows = [row for row in csv.DictReader(f) if float(row["obs_noise"]) == 0]
+    at = {}  # step -> method -> [(sm, return)] over seeds
+    for row in rows:
+        at.setdefault(int(row["global_step"]), {}).setdefault(row["group"].split(" ")[0], []).append(
+            (float(row["sm_mean"]), float(row["return_mean"])))  # fmt: skip
+
+    def separates(step):
+        td3, pave = at[step]["td3"], at[step]["td3_pave"]
+        assert len(td3) == len(pave) == 5, step
+        return min(r for _, r in td3 + pave) > -200 and max(s for s, _ in pave) < min(s for s, _ in td3)
+
+    steps = sorted(at)
+    good = [s for s in steps if all(separates(t) for t in steps if t >= s)]
+    assert good and good[0] == budget, (budget, [(s, separates(s)) for s in steps])
+    for method, name in (("td3", "plain TD3"), ("td3_pave", "TD3 + PAVE")):
+        sm, re_ = [s for s, _ in at[budget][method]], [r for _, r in at[budget][method]]
+        assert f"{name} sm {ranges(sm, '.3g')} at return {ranges(re_, '.1f')}" in text, (name, ranges(sm, ".3g"))

@@ -5,7 +5,9 @@
 # study's pauses.md) or none running; the log's first lines say the CPU, torch and its default threads (before the
 # block's own setting) and the load before.
 # time.log is its output; eval.csv and eval_console.txt are the block's evaluation (seed 1: the two final
-# checkpoints and their step snapshots). Run from the repo root:  bash results/quick_run/measure.sh
+# checkpoints and their step snapshots). time_30000.log, eval_30000.csv and eval_console_30000.txt are the same for
+# the block at 30000 steps, time_eager.log at 30000 steps without --compile (all 2026-12-05, this machine).
+# Run from the repo root:  bash results/quick_run/measure.sh
 set -u
 repo=$(pwd) work=${WORK:-/tmp/quick_run} py=${PYTHON:-python} log=$(pwd)/results/quick_run/time.log
 block=$(awk '/^## A first run/ {on = 1; next} on && /^#/ {exit} on && /^    [^ ]/ {sub(/^    /, ""); print}' README.md)
