@@ -409,9 +409,27 @@ def test_the_first_runs_promises_are_the_records():
     speed = " ".join(read(os.path.join(ROOT, "docs", "speed.md")).split())  # the Speed page quotes the same three
     pave = next(w for c, w in timed_30000.items() if c[0] == "td3_pave_fast.py")
     assert f"took {ratio:.2f} of an eager run's wall time" in speed and f"{pave:.0f} s compiled against {eager_pave:.0f} s" in speed
-    with open(os.path.join(ROOT, "results", "quick_run", "eval.csv")) as f:  # the measured run's two final checkpoints
-        final = {row["group"]: float(row["sm_mean"]) for row in csv.DictReader(f) if float(row["obs_noise"]) == 0}
-    assert f"TD3 sm {final['td3']:.3g} against PAVE sm {final['td3_pave']:.3g}" in text
+    def clean(name):  # an evaluation of quick_run: {group: (sm, return)} without noise
+        with open(os.path.join(ROOT, "results", name)) as f:
+            return {r["group"]: (float(r["sm_mean"]), float(r["return_mean"])) for r in csv.DictReader(f)
+                    if float(r["obs_noise"]) == 0}  # fmt: skip
+
+    final, at_30000 = clean("quick_run/eval.csv"), clean("quick_run/eval_30000.csv")
+    assert f"TD3 sm {final['td3'][0]:.3g} against PAVE sm {final['td3_pave'][0]:.3g}" in text
+    for method in ("td3", "td3_pave"):  # the 18000-step run ended exactly at the 30000-step run's 18000 snapshot
+        assert final[method] == at_30000[f"{method} (step=18000)"], method
+    with open(os.path.join(ROOT, "results", "pendulum_first_run", "snapshots.csv")) as f:  # the study's TD3 seed 1
+        study_td3 = [float(r["sm_mean"]) for r in csv.DictReader(f) if r["group"] == "td3 (step=18000)" and r["seed"] == "1"
+                     and float(r["obs_noise"]) == 0]  # fmt: skip
+    assert len(study_td3) == 1 and f"stood at sm {study_td3[0]:.3g} there" in text
+    compiled, eager = at_30000["td3_pave"], clean("quick_run/eval_eager.csv")["td3_pave"]
+    assert (f"sm {compiled[0]:.3g} and return {compiled[1]:.1f} compiled, sm {eager[0]:.3g} and return {eager[1]:.1f} "
+            "eager") in text  # fmt: skip
+    pairs = re.findall(r"^(default|one) threads: .*?([\d.]+) s;", read(os.path.join(ROOT, "results", "quick_run", "threads.log")),
+                       flags=re.M)  # fmt: skip
+    default, one = [float(w) for m, w in pairs if m == "default"], [float(w) for m, w in pairs if m == "one"]
+    assert len(default) == len(one) == 2 and "stalled each other in one of two tries (over 300 s for what takes 50" in text
+    assert sum(w > 300 for w in default) == 1 and all(40 < w < 60 for w in one + [min(default)])
 
 
 def test_the_first_runs_budget_is_the_smallest_at_which_every_seed_separates():
@@ -442,3 +460,7 @@ def test_the_first_runs_budget_is_the_smallest_at_which_every_seed_separates():
     for method, name in (("td3", "plain TD3"), ("td3_pave", "TD3 + PAVE")):
         sm, re_ = [s for s, _ in at[budget][method]], [r for _, r in at[budget][method]]
         assert f"{name} sm {ranges(sm, '.3g')} at return {ranges(re_, '.1f')}" in text, (name, ranges(sm, ".3g"))
+    before = steps[steps.index(budget) - 1]  # "at 12000 none has": no seed of either has learned the swing-up
+    assert f"at {before} none has" in text and max(r for _, r in at[before]["td3"] + at[before]["td3_pave"]) < -200
+    later = steps[steps.index(budget) + 1]
+    assert f"TD3 chatters more, not less (sm {ranges([s for s, _ in at[later]['td3']], '.3g')} at {later} steps)" in text
