@@ -391,6 +391,9 @@ class StudyRun:
         return submitit.helpers.DelayedSubmission(StudyRun(), job)
 
 
+TRAINED_ELSEWHERE = "is being trained by another process"
+
+
 def run_one(job: dict, owner=None) -> str:
     """One (method, env, seed) of a study: train, evaluate its checkpoint, write the record. Returns its path."""
     work, record = run_paths(job["study"], job["env_id"], job["method"], job["seed"])
@@ -399,8 +402,8 @@ def run_one(job: dict, owner=None) -> str:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise RuntimeError(f"{name(job)} is being trained by another process (a `run` before this one, whose jobs "
-                           "still train?); this one leaves it alone") from None
+        raise RuntimeError(f"{name(job)} {TRAINED_ELSEWHERE} (a `run` before this one, whose jobs still train?); "
+                           "this one leaves it alone") from None
     failed = os.path.join(work, "failed.txt")
     try:
         trained = train(job, work, owner)
@@ -743,7 +746,7 @@ def run(args: Run):
         return 0
     executor = make_executor(args)
     workers = args.workers or max(1, (os.cpu_count() or 1) // args.threads)
-    pending, running, failures, interrupted = list(todo), {}, 0, 0
+    pending, running, failures, interrupted, skipped = list(todo), {}, 0, 0, 0
     if args.executor == "slurm":  # one job array; Slurm's own queue bounds it
         running = dict(zip(map(name, todo), executor.map_array(StudyRun(), todo)))
         print(f"submitted Slurm job array {next(iter(running.values())).job_id.split('_')[0]} ({len(todo)} tasks)")
@@ -766,6 +769,10 @@ def run(args: Run):
                                 interrupted += 1
                                 print(f"INTERRUPTED {key}: {why}", flush=True)
                                 continue
+                            if TRAINED_ELSEWHERE in why:  # two `run`s sharing a study: the other one records it
+                                skipped += 1
+                                print(f"SKIPPED {key}: {why}", flush=True)
+                                continue
                             failures += 1
                             print(f"FAILED {key}: {why} (log: {job.paths.stderr})", flush=True)
                 time.sleep(1.0)
@@ -778,8 +785,8 @@ def run(args: Run):
                 run_utils.say("interrupted: the Slurm jobs go on; `status` shows them, `run` again submits only "
                               "what has no record")
             return 130
-    print(f"{len(todo) - failures - interrupted} runs finished, {interrupted} interrupted (saved), {failures} failed; "
-          f"`report {args.study}` makes the tables")
+    print(f"{len(todo) - failures - interrupted - skipped} runs finished, {interrupted} interrupted (saved), "
+          f"{skipped} skipped (training in another process), {failures} failed; `report {args.study}` makes the tables")
     return 1 if failures else 130 if interrupted else 0
 
 

@@ -149,19 +149,26 @@ def test_failure_reasons_values_with_hyphens_and_malformed_records(tmp_path):
         study.load_plan(str(tmp_path))
 
 
-def test_a_run_in_training_elsewhere_is_left_alone(tmp_path):
+def test_a_run_in_training_elsewhere_is_left_alone(tmp_path, capsys):
     """The lock of a run's work folder: a second `run` (or one after a killed `run` whose jobs still train) reports
-    the live run and trains nothing."""
+    the live run as skipped, not failed, and trains nothing."""
     import fcntl
 
-    (job,) = study.plan(study.Run(study=str(tmp_path), methods=("td3",), seeds=(1,), total_timesteps=200))
+    args = study.Run(study=str(tmp_path), methods=("td3",), seeds=(1,), total_timesteps=200, allow_no_update=True)
+    (job,) = study.plan(args)
     work = study.run_paths(job["study"], "Pendulum-v1", "td3", 1)[0]
     os.makedirs(work)
     with open(os.path.join(work, ".lock"), "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(RuntimeError, match="Pendulum-v1/td3/seed1 is being trained by another process"):
             study.run_one(job)
-    assert os.listdir(work) == [".lock"]  # nothing started, no failed.txt
+        # through `run` and the local executor: the other process will write the record, so this is no failure
+        assert study.run(args) == 0
+    out = capsys.readouterr().out
+    assert "SKIPPED Pendulum-v1/td3/seed1: Pendulum-v1/td3/seed1 is being trained by another process" in out
+    assert "0 runs finished, 0 interrupted (saved), 1 skipped (training in another process), 0 failed" in out
+    assert sorted(os.listdir(work)) == [".lock"]  # nothing started, no failed.txt
+    assert not os.path.exists(study.run_paths(job["study"], "Pendulum-v1", "td3", 1)[1])
 
 
 def test_iqm_interval_and_improvement_by_hand():
