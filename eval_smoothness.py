@@ -314,7 +314,9 @@ def check_args(args: Args):
         raise UserError(f"--out-dir {args.out_dir} is a file; name a folder")
 
 
-def evaluate(args: Args):
+def evaluate(args: Args, sigma_base=None):
+    """Every checkpoint's rows. sigma_base ({env id: array}) is used as given for its envs (a study whose reference
+    checkpoint stayed on another machine passes the one its record kept); else it is measured (--noise-reference)."""
     check_args(args)
     paths = find_checkpoints(args.paths)
     try:  # found now, not after the whole evaluation; folders made for the test are removed again (an error later
@@ -338,7 +340,7 @@ def evaluate(args: Args):
     labels = group_labels({path: c for path, (c, _, _, _) in loaded.items()})
     levels = [0.0] + [s for s in args.obs_noise if s > 0]
 
-    sigma_base = {}  # per env id, from the reference checkpoint's visited states
+    sigma_base = dict(sigma_base or {})  # per env id, from the reference checkpoint's visited states where not given
     if len(levels) > 1:
         reference = [args.noise_reference] if args.noise_reference else []
         bases = [path for path in paths if run_utils.is_base(*loaded[path][:2])]

@@ -335,10 +335,12 @@ def read_trained(work):
 
 
 def wait_for_reference(study, reference, poll=5.0, idle=60.0):
-    """The reference run (the family's base, first seed) gives sigma_base to every run of its env: its checkpoint,
-    once trained. The wait ends with the reason when it cannot come: the reference failed, it has a record but its
-    checkpoint is not in this study folder (work/ stays out of git: a study continued elsewhere), or no process
-    trains it (its lock stays free for `idle` seconds) and it stopped without finishing."""
+    """The reference run (the family's base, first seed) gives sigma_base to every run of its env. Returns
+    (checkpoint, None) once it has trained, or (None, sigma_base) where its record is here but its work folder is not
+    (work/ stays out of git: a study continued on another machine), the record keeping the sigma_base it measured.
+    The wait ends with the reason when it cannot come: the reference failed, its record has no sigma_base and its
+    checkpoint is not here, or no process trains it (its lock stays free for `idle` seconds) and it stopped without
+    finishing."""
     work, record = run_paths(study, *reference)
     label, free_since = "/".join(map(str, reference)), None
     while not os.path.exists(os.path.join(work, "train.json")):
@@ -347,15 +349,20 @@ def wait_for_reference(study, reference, poll=5.0, idle=60.0):
                 why = ([line for line in f.read().splitlines() if line.strip()] or ["no reason written"])[-1]
             raise RuntimeError(f"the noise reference run {label} failed ({why.strip()}); fix it and `run` again")
         if os.path.exists(record):
+            with open(record) as f:
+                kept = json.load(f).get("sigma_base")
+            if kept:
+                return None, kept
             raise RuntimeError(f"the noise reference run {label} has a record but its checkpoint is not in {work} "
-                               "(work/ is not in git: was the study continued elsewhere?); copy that folder here, or "
-                               "set the record aside so that `run` trains it again")  # fmt: skip
+                               "and the record keeps no sigma_base (work/ is not in git: was the study continued "
+                               "elsewhere?); copy that folder here, or set the record aside so that `run` trains it "
+                               "again")  # fmt: skip
         free_since = None if locked(work) else free_since or time.time()
         if free_since is not None and time.time() - free_since >= idle:
             raise RuntimeError(f"the noise reference run {label} is not being trained and has not finished (it was "
                                "interrupted, killed or not started); `run` again trains it first")  # fmt: skip
         time.sleep(poll)
-    return read_trained(work)["checkpoint"]
+    return read_trained(work)["checkpoint"], None
 
 
 def locked(work):
@@ -407,14 +414,14 @@ def run_one(job: dict, owner=None) -> str:
     failed = os.path.join(work, "failed.txt")
     try:
         trained = train(job, work, owner)
-        reference = None
+        reference = kept_sigma_base = None
         if job["obs_noise"] and job["reference"]:
             # Slurm may hold a requeued reference in its queue for a while; locally its job runs or has ended
             idle = 1800.0 if job.get("executor") == "slurm" else 60.0
             waiting = os.path.join(work, "waiting.txt")  # for `status`
             write_json(waiting, "/".join(map(str, job["reference"])))
             try:
-                reference = wait_for_reference(job["study"], job["reference"], idle=idle)
+                reference, kept_sigma_base = wait_for_reference(job["study"], job["reference"], idle=idle)
             finally:
                 os.remove(waiting)
         sys.path.insert(0, job["repo"])
@@ -433,7 +440,8 @@ def run_one(job: dict, owner=None) -> str:
             plots=False,
             out_dir=os.path.join(work, "eval"),
         )
-        (row,), levels, sigma_base = eval_smoothness.evaluate(args)
+        kept = kept_sigma_base and {job["env_id"]: np.array(kept_sigma_base)}
+        (row,), levels, sigma_base = eval_smoothness.evaluate(args, sigma_base=kept)
         ckpt, _ = run_utils.load_checkpoint(trained["checkpoint"])
         commit, dirty = git_commit()
         write_json(
@@ -457,7 +465,8 @@ def run_one(job: dict, owner=None) -> str:
                 "machine": machine(),
                 "torch": torch.__version__,
                 "eval": {"episodes": args.episodes, "noise_episodes": args.noise_episodes, "reset_seed": args.seed},
-                "noise_reference": reference and os.path.relpath(reference, job["study"]),
+                "noise_reference": reference and os.path.relpath(reference, job["study"])
+                or kept_sigma_base and os.path.relpath(run_paths(job["study"], *job["reference"])[1], job["study"]),
                 "sigma_base": sigma_base[job["env_id"]].tolist() if sigma_base else None,
                 "levels": {str(s): {k: row["levels"][s][k] for k in ("returns", "sm", "lengths", "terminated")}
                            | {"sm_window": {str(w): x for w, x in row["levels"][s]["sm_window"].items()}}
@@ -520,7 +529,7 @@ class Run:
     noise_episodes: int = 20
     """episodes per observation-noise level"""
     obs_noise: tuple[float, ...] = ()
-    """observation-noise levels, e.g. 0.01 0.05 0.1; sigma_base from the family's base method at the first seed"""
+    """observation-noise levels, e.g. 0.01 0.05 0.1; sigma_base from the family's base method at the study's first seed"""
     critic_metrics: bool = False
     """also record Q1's geometry along the clean episodes"""
     replace_other_settings: bool = False
@@ -587,7 +596,7 @@ def plan(args: Run):
         swept = [variants(m, env_id, vary, extra) if vary and m not in bases else [m] for m in args.methods]
         for method in dict.fromkeys(m for names in swept for m in names):
             base = base_of(method)
-            reference = (env_id, base, args.seeds[0]) if base in args.methods else None
+            reference = (env_id, base, reference_seed(args.study, env_id, base, args.seeds)) if base in args.methods else None
             for seed in args.seeds:
                 file, flags = train_command(
                     method, env_id, seed, args.total_timesteps, extra, args.fast, args.checkpoint_interval,
@@ -615,6 +624,14 @@ def plan(args: Run):
     return sorted(
         jobs, key=lambda j: (j["reference"] != (j["env_id"], j["method"], j["seed"]), args.seeds.index(j["seed"]))
     )
+
+
+def reference_seed(study, env_id, base, seeds):
+    """The seed of the base run whose sigma_base every noise level of the env is a fraction of: the study's first,
+    counting the base's records, so that a later `--seeds 4 5` adds noise rows comparable with seeds 1-3's."""
+    recorded = glob.glob(os.path.join(os.path.dirname(run_paths(study, env_id, base, 0)[1]), "seed*.json"))
+    found = (re.fullmatch(r"seed(-?\d+)\.json", os.path.basename(p)) for p in recorded)
+    return min([int(m[1]) for m in found if m] + list(seeds))
 
 
 def check_run_flags(args: Run):
@@ -1056,6 +1073,18 @@ def window_for(records):
     }  # fmt: skip
 
 
+def off_reference(records):
+    """The records whose noise levels are fractions of another sigma_base than their family's: the base's record at
+    its first seed (a run evaluated against its own seed, as Hopper's td3 seeds 4-5 were before `run` took the
+    study's first seed). Their noisy rows are not comparable with the rest and stay out of the noise tables."""
+    reference = {}
+    for r in sorted(records, key=lambda r: r["seed"]):
+        if r["method"] == base_of(r["method"]) and r.get("sigma_base"):
+            reference.setdefault((r["env_id"], r["method"]), r["sigma_base"])
+    return [r for r in records if r.get("sigma_base") and r["sigma_base"] != reference.get(
+        (r["env_id"], base_of(r["method"])), r["sigma_base"])]  # fmt: skip
+
+
 def summarize(records, resamples, windows=None):
     """Per (env, method, noise level): per-seed means of return and sm, their mean (std), IQM and interval; where the
     records hold episode lengths, per seed the mean length, the share that fell and sm@W (W per env: window_for)."""
@@ -1109,7 +1138,9 @@ def report(args: Report):
     from eval_smoothness import LENGTH_MARGIN  # the margin eval's tables use
 
     windows = window_for(records)
-    table = summarize(records, args.resamples, windows)
+    off = off_reference(records)
+    clean_only = [r | {"levels": {"0.0": r["levels"]["0.0"]}} if r in off else r for r in records]
+    table = summarize(clean_only, args.resamples, windows)
     have = {(r["env_id"], r["method"], r["seed"]) for r in records}
     missing = [r for r in runs if (r["env_id"], r["method"], r["seed"]) not in have]
     keys = sorted(table, key=lambda k: (k[0], k[2], method_order(k[1])))
@@ -1225,6 +1256,9 @@ def report(args: Report):
         lines += ["", "## Runs that did no update (trained no more steps than learning_starts: untrained networks)", ""]
         lines += [f"- {r['env_id']}/{r['method']}/seed{r['seed']}: {r['global_step']} steps, learning_starts "
                   f"{r['args']['learning_starts']}" for r in idle]  # fmt: skip
+    if off:
+        lines += ["", "## Noise rows left out (sigma_base not their family's: its base's record at the first seed)", ""]
+        lines += [f"- {r['env_id']}/{r['method']}/seed{r['seed']}: noise from {r['noise_reference']}" for r in off]
     lines += ["", "## Missing or failed runs", ""]
     for r in missing:
         work = run_paths(args.study, r["env_id"], r["method"], r["seed"])[0]

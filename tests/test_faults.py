@@ -192,6 +192,9 @@ def test_a_wait_for_a_reference_that_cannot_come_ends_with_the_reason(tmp_path):
     os.rmdir(work)
     with pytest.raises(RuntimeError, match=re.escape("has a record but its checkpoint is not in")) as e:
         study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2)
+    with open(record, "w") as f:  # ... and the record keeps the sigma_base it measured: that one is used
+        json.dump({"sigma_base": [0.5, 1.5, 4.0]}, f)
+    assert study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2) == (None, [0.5, 1.5, 4.0])
     os.remove(record)
     os.makedirs(work)
     with open(os.path.join(work, "train.log"), "w") as f:  # started, then interrupted or killed: nobody trains it
@@ -203,7 +206,8 @@ def test_a_wait_for_a_reference_that_cannot_come_ends_with_the_reason(tmp_path):
         fcntl.flock(lock, fcntl.LOCK_EX)
         with open(os.path.join(work, "train.json"), "w") as f:
             json.dump({"checkpoint": "runs/x/td3.pt"}, f)
-        assert study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2).endswith("td3.pt")
+        checkpoint, kept = study.wait_for_reference(str(tmp_path), reference, poll=0.05, idle=0.2)
+        assert checkpoint.endswith("td3.pt") and kept is None
 
 
 # --- one tiny trained checkpoint for eval, export and throughput ------------------------------------------------

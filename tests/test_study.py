@@ -222,6 +222,36 @@ def test_report_on_hand_made_records(tmp_path):
     assert os.path.exists(os.path.join(root, "Pendulum-v1.png"))
 
 
+def test_noise_rows_of_records_against_another_sigma_base_are_left_out(tmp_path):
+    """A noise level is a fraction of sigma_base, the family's base at its first seed: a record evaluated against
+    another (its own seed's) is not comparable there; its clean row counts, its noisy rows do not, and the report
+    says which."""
+    root = str(tmp_path / "s")
+
+    def record(method, seed, sigma_base, noisy_sm):
+        study.write_json(os.path.join(root, "records", "Pendulum-v1", method, f"seed{seed}.json"), {
+            "method": method, "env_id": "Pendulum-v1", "seed": seed, "train_seconds": 60.0, "critic": None,
+            "noise_reference": f"work/Pendulum-v1/td3/seed{seed}/td3.pt", "sigma_base": sigma_base,
+            "levels": {"0.0": {"returns": [-100.0], "sm": [1.0]}, "0.1": {"returns": [-120.0], "sm": [noisy_sm]}}})  # fmt: skip
+
+    record("td3", 1, [0.5, 2.0], 2.0)
+    record("td3", 2, [0.5, 2.0], 3.0)
+    record("td3", 3, [0.7, 1.0], 100.0)  # its own seed's sigma_base
+    record("td3_pave", 1, [0.5, 2.0], 1.0)
+    record("td3_pave", 2, [0.7, 1.0], 100.0)
+    study.write_json(os.path.join(root, "study.json"), {"runs": []})
+    assert [(r["method"], r["seed"]) for r in study.off_reference(study.load_records(root))] == [("td3", 3), ("td3_pave", 2)]
+    assert study.report(study.Report(study=root, resamples=500, plots=False)) == 0
+    text = open(os.path.join(root, "report.md")).read()
+    assert "| td3 | 3 | -100.0 (0.0) | 1 (0) |" in text and "| td3_pave | 2 | -100.0 (0.0) | 1 (0) |" in text  # clean
+    assert "| td3 | 2 | -120.0 (0.0) | 2.5 (0.5) |" in text and "| td3_pave | 1 | -120.0 (0.0) | 1 (0) |" in text
+    assert "| td3 | 1 (0) | 2.5 (0.5) |" in text and "| 100 " not in text and "1e+02" not in text
+    assert "- Pendulum-v1/td3/seed3: noise from work/Pendulum-v1/td3/seed3/td3.pt" in text
+    # a study whose base has records at seeds 1-3 takes seed 1 as the reference of a later `--seeds 4 5`
+    assert study.reference_seed(root, "Pendulum-v1", "td3", (4, 5)) == 1
+    assert study.reference_seed(str(tmp_path / "new"), "Pendulum-v1", "td3", (4, 5)) == 4
+
+
 def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
     """Hopper-like records: the base runs its 1000 steps; 'td3_pave' falls after 60 steps in a fifth of its episodes
     with a low sm. The window is the largest of WINDOWS that 80% of every method's episodes reach (1000 here), the
@@ -309,6 +339,21 @@ def test_local_study_runs_once_and_continues(tmp_path):
     status = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "status", root],
                             capture_output=True, text=True)  # fmt: skip
     assert status.returncode == 0 and "4 done, 0 failed" in status.stdout
+    # the study continues on a third machine with its records but without work/ for the noise reference (work/ is not
+    # in git): td3_grad seed 2, evaluated again, takes sigma_base from td3 seed 1's record, so its noisy episodes are
+    # the ones it had before
+    with open(lost) as f:
+        before = json.load(f)
+    with open(kept) as f:
+        reference_sigma = json.load(f)["sigma_base"]
+    shutil.rmtree(os.path.join(root, "work", "Pendulum-v1", "td3", "seed1"))
+    os.remove(lost)
+    assert study.run(study.Run(study=root, methods=methods, **TINY_STUDY)) == 0
+    with open(lost) as f:
+        after = json.load(f)
+    assert after["sigma_base"] == before["sigma_base"] == reference_sigma
+    assert after["levels"] == before["levels"] and after["levels"]["0.05"]["sm"] != after["levels"]["0.0"]["sm"]
+    assert after["noise_reference"] == os.path.join("records", "Pendulum-v1", "td3", "seed1.json")
 
 
 def slurm_ready():
