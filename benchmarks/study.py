@@ -1081,8 +1081,9 @@ def off_reference(records):
     for r in sorted(records, key=lambda r: r["seed"]):
         if r["method"] == base_of(r["method"]) and r.get("sigma_base"):
             reference.setdefault((r["env_id"], r["method"]), r["sigma_base"])
-    return [r for r in records if r.get("sigma_base") and r["sigma_base"] != reference.get(
-        (r["env_id"], base_of(r["method"])), r["sigma_base"])]  # fmt: skip
+    # the same checkpoint evaluated on another machine or torch agrees to ~1e-8, not bit for bit
+    return [r for r in records if r.get("sigma_base") and not np.allclose(r["sigma_base"], reference.get(
+        (r["env_id"], base_of(r["method"])), r["sigma_base"]), rtol=1e-6, atol=0)]  # fmt: skip
 
 
 def summarize(records, resamples, windows=None):
