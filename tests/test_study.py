@@ -68,8 +68,21 @@ def test_paper_flags_and_bad_input():
     assert "--cudagraphs" not in study.train_command("sac_pave", "Hopper-v5", 1, fast=True, cudagraphs=True)[1]
     with pytest.raises(study.UserError, match="unknown method"):
         study.paper_flags("td4", "Pendulum-v1")
-    with pytest.raises(study.UserError, match="not in paper_settings.toml"):
-        study.plan(study.Run(study="x", methods=("td3",), envs=("CartPole-v1",)))
+    with pytest.raises(study.UserError, match="not in paper_settings.toml: td4"):
+        study.plan(study.Run(study="x", methods=("td4",)))
+    # an env the paper did not train (a user's own task): the files' defaults, the method's "*" weights or the file's
+    assert study.paper_flags("td3_pave", "InvertedPendulum-v5") == {"env_id": "InvertedPendulum-v5"}
+    assert study.paper_flags("td3_caps", "InvertedPendulum-v5") == {
+        "env_id": "InvertedPendulum-v5", "lambda_t": 0.1, "lambda_s": 0.5}  # fmt: skip
+    jobs = study.plan(study.Run(study="x", methods=("td3", "td3_pave"), envs=("InvertedPendulum-v5",), seeds=(1,),
+                                total_timesteps=3000, vary=("lambda3=0.1",)))  # fmt: skip
+    parsed = {j["method"]: module_args(j["file"], j["flags"]) for j in jobs}
+    assert {m: (a["lambda1"], a["lambda2"], a["lambda3"], a["gamma"], a["total_timesteps"]) for m, a in parsed.items()} == {
+        "td3": (0.0, 0.0, 0.0, 0.99, 3000), "td3_pave": (0.1, 0.1, 0.01, 0.99, 3000),
+        "td3_pave[lambda3=0.1]": (0.1, 0.1, 0.1, 0.99, 3000)}  # fmt: skip
+    for env_id, why in (("CartPole-v1", "a continuous (Box) one is needed"), ("Nope-v0", "cannot make env 'Nope-v0'")):
+        with pytest.raises(study.UserError, match=re.escape(why)):  # refused when planned, not in a job
+            study.plan(study.Run(study="x", methods=("td3",), envs=(env_id,)))
     bad = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "status", "/nonexistent"],
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 1 and bad.stderr.strip().startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
