@@ -586,6 +586,11 @@ def plan(args: Run):
     if taken:
         raise UserError(f"--flags {', '.join(taken)}: the study sets these itself (use --seeds, --total-timesteps, "
                         "--checkpoint-interval; exp_name is the method, resume is automatic)")
+    weights = sorted({w for m in args.methods for per_env in SETTINGS["method"][m]["weights"].values() for w in per_env})
+    mine = [k for k in extra if k in weights]  # --flags goes to every method: a base would train with the weight
+    if mine:
+        raise UserError(f"--flags {', '.join(mine)}: a method's weight, which each method sets itself (td3's are 0); "
+                        f"change it for one method with --vary {mine[0]}=VALUE,...")
     if args.total_timesteps is not None and args.total_timesteps < 1:
         raise UserError(f"--total-timesteps must be >= 1, got {args.total_timesteps}")
     if len(set(args.seeds)) != len(args.seeds):

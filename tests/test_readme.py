@@ -464,3 +464,36 @@ def test_the_first_runs_budget_is_the_smallest_at_which_every_seed_separates():
     assert f"at {before} none has" in text and max(r for _, r in at[before]["td3"] + at[before]["td3_pave"]) < -200
     later = steps[steps.index(budget) + 1]
     assert f"TD3 chatters more, not less (sm {ranges([s for s, _ in at[later]['td3']], '.3g')} at {later} steps)" in text
+
+
+def test_walkers_curvature_loss_figures_are_the_committed_scalars():
+    """docs/walker2d.md quotes losses/curv per PAVE seed from results/walker2d_v5/scalars.csv (study_scalars.py over
+    the finished runs' event files): the first window after the warm-up, the last, the highest, and TD3 + PAVE's
+    critic loss in its last window."""
+    with open(os.path.join(ROOT, "results", "walker2d_v5", "scalars.csv")) as f:
+        rows = list(csv.DictReader(f))
+    text = " ".join(read(os.path.join(ROOT, "docs", "walker2d.md")).split())
+    records = {(r["method"], r["seed"]) for r in study.load_records(os.path.join(ROOT, "results", "walker2d_v5"))}
+    for method, name, weight in (("td3_pave", "TD3 + PAVE", "0.01"), ("sac_pave", "SAC + PAVE", "2.0")):
+        seeds = sorted({int(r["seed"]) for r in rows if r["method"] == method})
+        assert seeds == sorted(s for m, s in records if m == method), "scalars.csv is not the finished runs'"
+        curv = {s: [(int(r["step"]), float(r["mean"])) for r in rows
+                    if (r["method"], int(r["seed"]), r["tag"]) == (method, s, "losses/curv")] for s in seeds}  # fmt: skip
+        # from the first window after the 10000 warm-up steps, (10000, 20000], to the last, which ends at the budget
+        curv = {s: [(step, v) for step, v in c if step >= 20000] for s, c in curv.items()}
+        assert all(c[0][0] == 20000 and c[-1][0] == 200000 for c in curv.values())
+        quoted = ", ".join(f"seed {s} {curv[s][0][1]:.3g} → {curv[s][-1][1]:.3g}" for s in seeds)
+        highest = max(v for s in seeds for _, v in curv[s])
+        assert f"{name} (λ3 {weight}): {quoted} (highest window {highest:.3g})" in text, (name, quoted, highest)
+    (qf,) = [float(r["mean"]) for r in rows if (r["method"], r["seed"], r["tag"], r["step"]) == ("td3_pave", "1", "losses/qf_loss", "200000")]
+    assert f"a critic loss of {qf:.3g}" in text
+
+
+def test_the_weight_ranges_of_choosing_the_weights_are_the_papers():
+    """The README's 'Choosing the weights' quotes the range of each PAVE weight over the paper's environments and both
+    families, as paper_settings.toml holds them."""
+    text = " ".join(section(read(README), "## Choosing the weights").split())
+    per_env = [w for m in ("td3_pave", "sac_pave") for w in study.SETTINGS["method"][m]["weights"].values()]
+    quoted = ", ".join(f"λ{i} {min(w[f'lambda{i}'] for w in per_env):g} to {max(w[f'lambda{i}'] for w in per_env):.1f}"
+                       for i in (1, 2, 3))  # fmt: skip
+    assert quoted.replace(", λ3", " and λ3") in text, quoted

@@ -68,6 +68,8 @@ def test_paper_flags_and_bad_input():
     assert "--cudagraphs" not in study.train_command("sac_pave", "Hopper-v5", 1, fast=True, cudagraphs=True)[1]
     with pytest.raises(study.UserError, match="unknown method"):
         study.paper_flags("td4", "Pendulum-v1")
+    with pytest.raises(study.UserError, match="--flags lambda1: a method's weight"):  # it would turn td3 into PAVE
+        study.plan(study.Run(study="x", methods=("td3", "td3_pave"), flags=("lambda1=1", "gamma=0.9")))
     with pytest.raises(study.UserError, match="not in paper_settings.toml: td4"):
         study.plan(study.Run(study="x", methods=("td4",)))
     # an env the paper did not train (a user's own task): the files' defaults, the method's "*" weights or the file's
@@ -352,6 +354,26 @@ def test_local_study_runs_once_and_continues(tmp_path):
     status = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "status", root],
                             capture_output=True, text=True)  # fmt: skip
     assert status.returncode == 0 and "4 done, 0 failed" in status.stdout
+    # the training curves out of the event files (benchmarks/study_scalars.py): per window, the mean of what was logged
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    import study_scalars
+
+    # windows (k*every, (k+1)*every], by hand: 100 and 150 in (50, 150], 151 and 300 in (150, 300]
+    assert study_scalars.windows([(100, 1.0), (150, 3.0), (151, 5.0), (300, 6.0)], 150) == [(150, 2.0, 2), (300, 5.5, 2)]
+    study_scalars.main(study_scalars.Args(study=root, tags=("losses/qf_loss", "losses/curv"), every=50))
+    with open(os.path.join(root, "scalars.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["method"], r["seed"]) for r in rows} == {(m, str(s)) for m in methods for s in (1, 2)}
+    assert {r["tag"] for r in rows} == {"losses/qf_loss"}  # no PAVE here: no losses/curv
+    (run,) = glob.glob(os.path.join(root, "work", "Pendulum-v1", "td3_grad", "seed2", "runs", "*", ""))
+    logged = [(e.step, e.value) for e in EventAccumulator(run).Reload().Scalars("losses/qf_loss")]
+    mine = [r for r in rows if (r["method"], r["seed"]) == ("td3_grad", "2")]
+    assert [int(r["step"]) for r in mine] == sorted({-(-step // 50) * 50 for step, _ in logged})
+    assert logged and logged[0][0] >= 99  # the losses start at learning_starts
+    for r in mine:
+        window = [v for step, v in logged if int(r["step"]) - 50 < step <= int(r["step"])]
+        assert int(r["count"]) == len(window) and float(r["mean"]) == pytest.approx(np.mean(window), rel=1e-5)
     # the study continues on a third machine with its records but without work/ for the noise reference (work/ is not
     # in git): td3_grad seed 2, evaluated again, takes sigma_base from td3 seed 1's record, so its noisy episodes are
     # the ones it had before

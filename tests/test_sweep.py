@@ -68,7 +68,8 @@ def test_a_value_is_a_method_of_its_own_with_a_plain_folder():
         (("lambda3",), (), "--vary takes FLAG=VALUE,VALUE,..., got 'lambda3'"),
         (("lambda3=20,2e1",), (), "--vary lambda3=20,2e1 gives the value 20 twice"),
         (("lambda3=20", "lambda3=0"), (), "--vary names lambda3 twice"),
-        (("lambda3=20",), ("lambda3=5",), "--vary lambda3 and --flags lambda3 both set it"),
+        (("gamma=0.9",), ("gamma=0.95",), "--vary gamma and --flags gamma both set it"),
+        (("lambda3=20",), ("lambda3=5",), "--flags lambda3: a method's weight, which each method sets itself"),
         (("batch_size=0",), (), "--vary batch_size=0: --batch-size 0 must be between 1 and --buffer-size"),
     ],
 )

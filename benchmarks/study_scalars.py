@@ -1,0 +1,79 @@
+# A study's training curves, out of the TensorBoard event files its runs wrote under DIR/work (which stays out of
+# git), into one small CSV to commit beside the records: per run and tag, the mean of the logged values over each
+# window of --every steps. What it is for: the diagnostics a record does not keep, such as PAVE's losses/curv (the
+# curvature hinge, Eq. 15: near 0 where the critic has the curvature the term asks for, near its start or growing
+# where the weight is too small to shape it) or charts/action_oscillation along training.
+#   python benchmarks/study_scalars.py results/walker2d_v5                  # DIR/scalars.csv, the default tags
+#   python benchmarks/study_scalars.py results/walker2d_v5 --tags losses/curv --every 20000 --out /tmp/curv.csv
+# A resumed run's events after its last save were trained again; TensorBoard's reader drops the first copies.
+import csv
+import glob
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import tyro
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import run_utils  # noqa: E402
+from run_utils import UserError  # noqa: E402
+
+TAGS = ("losses/curv", "losses/mpr", "losses/vfc", "losses/qf_loss", "charts/action_oscillation",
+        "charts/episodic_return")  # fmt: skip
+
+
+@dataclass
+class Args:
+    study: tyro.conf.Positional[str]
+    """the study folder (its work/ holds the runs' event files)"""
+    tags: tuple[str, ...] = TAGS
+    """scalar tags to keep (a run without one of them has no rows for it: plain TD3 logs no losses/curv)"""
+    every: int = 10000
+    """window in environment steps: each row is the mean of a tag's values logged in one window"""
+    out: str = ""
+    """the CSV to write (default: STUDY/scalars.csv)"""
+    running: bool = False
+    """also the runs without a record yet (training, or stopped mid-way); by default the finished ones only"""
+
+
+def windows(events, every):
+    """[(window end step, mean, count)] of (step, value) events, windows (k*every, (k+1)*every]."""
+    steps, values = np.array([e[0] for e in events]), np.array([e[1] for e in events], dtype=float)
+    ends = np.ceil(steps / every).astype(int) * every
+    return [(int(end), float(values[ends == end].mean()), int((ends == end).sum())) for end in np.unique(ends)]
+
+
+def main(args: Args):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    if args.every < 1:
+        raise UserError(f"--every must be >= 1, got {args.every}")
+    runs = sorted(glob.glob(os.path.join(args.study, "work", "*", "*", "seed*", "runs", "*", "")))
+    if not runs:
+        raise UserError(f"no runs with event files under {os.path.join(args.study, 'work')}")
+    rows, read = [], 0
+    for run in runs:
+        env_id, method, seed = run.split(os.sep)[-6:-3]
+        if not args.running and not os.path.exists(os.path.join(args.study, "records", env_id, method, f"{seed}.json")):
+            continue
+        read += 1
+        events = EventAccumulator(run, size_guidance={"scalars": 0}).Reload()
+        for tag in (t for t in args.tags if t in events.Tags()["scalars"]):
+            logged = [(e.step, e.value) for e in events.Scalars(tag)]
+            name = method.replace("+", "[", 1) + "]" if "+" in method else method  # td3_pave+lambda3=20: a variant
+            rows += [(env_id, name, int(seed[4:]), tag, *w) for w in windows(logged, args.every)]
+    out = args.out or os.path.join(args.study, "scalars.csv")
+    with run_utils.writing(out, newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["env_id", "method", "seed", "tag", "step", "mean", "count"])
+        writer.writerows((*r[:5], f"{r[5]:.6g}", r[6]) for r in rows)
+    print(f"{out}: {len(rows)} rows from {read} runs")
+
+
+if __name__ == "__main__":
+    try:
+        main(tyro.cli(Args))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
