@@ -35,6 +35,9 @@ class Args:
     """the CSV to write (default: STUDY/scalars.csv)"""
     running: bool = False
     """also the runs without a record yet (training, or stopped mid-way); by default the finished ones only"""
+    plot: tuple[str, ...] = ()
+    """tags to draw against the step, one panel each, into <out>_<env>.png (each seed a line, colour per method;
+    a log axis where every value is positive), e.g. --plot losses/curv charts/action_oscillation"""
 
 
 def windows(events, every):
@@ -69,6 +72,35 @@ def main(args: Args):
         writer.writerow(["env_id", "method", "seed", "tag", "step", "mean", "count"])
         writer.writerows((*r[:5], f"{r[5]:.6g}", r[6]) for r in rows)
     print(f"{out}: {len(rows)} rows from {read} runs")
+    if args.plot:
+        plot(rows, args.plot, os.path.splitext(out)[0])
+
+
+def plot(rows, tags, stem):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for env_id in sorted({r[0] for r in rows}):
+        methods = sorted({r[1] for r in rows if r[0] == env_id})
+        fig, axes = plt.subplots(1, len(tags), figsize=(5.5 * len(tags), 4), squeeze=False)
+        for ax, tag in zip(axes[0], tags):
+            for i, method in enumerate(methods):
+                for seed in sorted({r[2] for r in rows if r[:2] == (env_id, method)}):
+                    points = [(r[4], r[5]) for r in rows if r[:4] == (env_id, method, seed, tag)]
+                    if points:
+                        label = method if seed == min(r[2] for r in rows if r[:2] == (env_id, method)) else None
+                        ax.plot(*zip(*points), color=f"C{i}", lw=1.2, alpha=0.8, label=label)
+            values = [r[5] for r in rows if r[0] == env_id and r[3] == tag]
+            if values and min(values) > 0:
+                ax.set_yscale("log")
+            ax.set(xlabel="environment step", title=f"{env_id}: {tag}")
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        with run_utils.writing(f"{stem}_{env_id.replace('/', '_').replace(':', '_')}.png", binary=True) as f:
+            fig.savefig(f, format="png", dpi=100)
+        plt.close(fig)
 
 
 if __name__ == "__main__":

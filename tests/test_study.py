@@ -361,7 +361,9 @@ def test_local_study_runs_once_and_continues(tmp_path):
 
     # windows (k*every, (k+1)*every], by hand: 100 and 150 in (50, 150], 151 and 300 in (150, 300]
     assert study_scalars.windows([(100, 1.0), (150, 3.0), (151, 5.0), (300, 6.0)], 150) == [(150, 2.0, 2), (300, 5.5, 2)]
-    study_scalars.main(study_scalars.Args(study=root, tags=("losses/qf_loss", "losses/curv"), every=50))
+    study_scalars.main(study_scalars.Args(study=root, tags=("losses/qf_loss", "losses/curv"), every=50,
+                                          plot=("losses/qf_loss",)))  # fmt: skip
+    assert os.path.getsize(os.path.join(root, "scalars_Pendulum-v1.png")) > 1000
     with open(os.path.join(root, "scalars.csv")) as f:
         rows = list(csv.DictReader(f))
     assert {(r["method"], r["seed"]) for r in rows} == {(m, str(s)) for m in methods for s in (1, 2)}
