@@ -8,7 +8,9 @@
 #    policy learns, and sm with it;
 #  - actions_and_spectra_FAMILY_seed1.png: the first episode's actions and the spectra of seed 1, base against PAVE;
 #  - base_vs_pave_FAMILY.png: one frame of the side-by-side MuJoCo video (the MP4 stays in $OUT, out of git; about
-#    0.4 s a frame in software EGL, so a few minutes a family).
+#    0.4 s a frame in software EGL, so a few minutes a family);
+#  - scalars.csv and scalars_ENV_ID.png, once for all families: the training curves of losses/curv and the action
+#    oscillation from the event files (benchmarks/study_scalars.py).
 # Run from the repo root:  bash benchmarks/study_figures.sh STUDY_DIR ENV_ID [FAMILY...]   (default: td3 sac;
 # VIDEO=0: no video), e.g. bash benchmarks/study_figures.sh results/walker2d_v5 Walker2d-v5 td3
 set -euo pipefail
@@ -42,3 +44,4 @@ for family in "${families[@]}"; do
   $py -c "import imageio.v2 as im; im.imwrite('$here/base_vs_pave_$family.png', \
 im.get_reader('$out/$family/video/videos/${env}_side_by_side.mp4').get_data(60))"
 done
+$py benchmarks/study_scalars.py "$here" --plot losses/curv charts/action_oscillation
