@@ -5,6 +5,8 @@
 # metrics, snapshots at 0, 20, ..., 80% of training (for the curve against step), two 1-thread lanes. Stages:
 #   1. td3 against td3_pave, seeds 1-3      2. sac against sac_pave, seeds 1-3
 #   3. the TD3 baselines ($BASELINES, default td3_grad td3_caps), seeds 1-3      4. seeds 4-5 of stage 1
+#   5. td3_pave's lambda3 at the values of $LAMBDA3_SWEEP (e.g. 0.1,1), seed 1, beside stage 1's td3 and td3_pave
+#      (a first look where the paper's lambda3 does not hold the curvature hinge: docs/walker2d.md)
 # td3_pave.py's methods run through td3_pave_fast.py --compile (the same math and draws, tests/test_fast.py). Every
 # run saves its checkpoint and resume state every 5000 steps, so a killed run loses minutes: run this again and each
 # interrupted run continues from its resume state. Stages 1 and 2 share their seeds and go as one `run`, so that
@@ -25,7 +27,8 @@ for s in "$@"; do
     1) early+=(td3 td3_pave) ;;
     2) early+=(sac sac_pave) ;;
     3 | 4) ;;
-    *) echo "benchmarks/study_stages.sh: no stage $s (1, 2, 3 or 4)" >&2 && exit 2 ;;
+    5) [ -n "${LAMBDA3_SWEEP:-}" ] || { echo "benchmarks/study_stages.sh: stage 5 needs LAMBDA3_SWEEP=V1,V2,..." >&2 && exit 2; } ;;
+    *) echo "benchmarks/study_stages.sh: no stage $s (1, 2, 3, 4 or 5)" >&2 && exit 2 ;;
   esac
 done
 [ ${#early[@]} = 0 ] || run "${early[@]}" --seeds 1 2 3
@@ -33,6 +36,7 @@ for s in "$@"; do
   case $s in
     3) run td3 ${BASELINES:-td3_grad td3_caps} --seeds 1 2 3 ;;
     4) run td3 td3_pave --seeds 4 5 ;;
+    5) run td3 td3_pave --seeds 1 --vary "lambda3=$LAMBDA3_SWEEP" ;;
   esac
 done
 $py benchmarks/study.py report "$study"

@@ -475,7 +475,10 @@ def test_a_locomotion_studys_run_sh_plans_its_committed_records(name):
             else:
                 flags[key].append(w)
         assert flags["--study"] == [f"results/{name}"]
-        for method, seed in itertools.product(flags["--methods"], flags["--seeds"]):
+        methods = list(flags["--methods"])
+        for flag, values in (v.split("=") for v in flags.get("--vary", [])):  # stage 5: td3_pave[lambda3=0.1], ...
+            methods += [f"td3_pave[{flag}={value}]" for value in values.split(",")]
+        for method, seed in itertools.product(methods, flags["--seeds"]):
             planned[(flags["--envs"][0], method, int(seed))] = flags
     records = study.load_records(here)
     assert len(records) >= 8
@@ -488,6 +491,6 @@ def test_a_locomotion_studys_run_sh_plans_its_committed_records(name):
         assert ("--compile" in command) == ("--compile" in flags and command[1] == "td3_pave_fast.py")  # not SAC's
         assert sorted(float(v) for v in r["levels"]) == sorted([0.0, *map(float, flags["--obs-noise"])])
         assert bool(r["critic"]) == ("--critic-metrics" in flags)
-    bad = subprocess.run(["bash", os.path.join(here, "run.sh"), "5"], cwd=ROOT, env={**os.environ, "PYTHON": "echo"},
+    bad = subprocess.run(["bash", os.path.join(here, "run.sh"), "6"], cwd=ROOT, env={**os.environ, "PYTHON": "echo"},
                          capture_output=True, text=True)  # fmt: skip
-    assert bad.returncode == 2 and bad.stderr.strip() == "benchmarks/study_stages.sh: no stage 5 (1, 2, 3 or 4)"
+    assert bad.returncode == 2 and bad.stderr.strip() == "benchmarks/study_stages.sh: no stage 6 (1, 2, 3, 4 or 5)"
