@@ -172,6 +172,8 @@ SUMMARY = [
     ("Pendulum-v1", "SAC", "pendulum_sac", "sac", "sac_pave", "docs/pendulum.md"),
     ("Hopper-v5", "TD3", "hopper_v5", "td3", "td3_pave", "docs/hopper.md"),
     ("Hopper-v5", "SAC", "hopper_v5", "sac", "sac_pave", "docs/hopper.md"),
+    ("Walker2d-v5", "TD3", "walker2d_v5", "td3", "td3_pave", "docs/walker2d.md"),
+    ("Walker2d-v5", "SAC", "walker2d_v5", "sac", "sac_pave", "docs/walker2d.md"),
 ]
 
 
