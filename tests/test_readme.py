@@ -499,3 +499,19 @@ def test_the_weight_ranges_of_choosing_the_weights_are_the_papers():
     quoted = ", ".join(f"λ{i} {min(w[f'lambda{i}'] for w in per_env):g} to {max(w[f'lambda{i}'] for w in per_env):.1f}"
                        for i in (1, 2, 3))  # fmt: skip
     assert quoted.replace(", λ3", " and λ3") in text, quoted
+
+
+def test_the_curvature_loss_figures_of_choosing_the_weights_are_the_first_runs():
+    """'Watch losses/curv': the figures for the first run's TD3 + PAVE on Pendulum are results/pendulum_first_run/
+    scalars.csv's (2000-step windows): the window of the first update, the next one, the highest after it."""
+    with open(os.path.join(ROOT, "results", "pendulum_first_run", "scalars.csv")) as f:
+        rows = [r for r in csv.DictReader(f) if (r["method"], r["tag"]) == ("td3_pave", "losses/curv")]
+    at = {}
+    for r in rows:
+        at.setdefault(int(r["step"]), []).append(float(r["mean"]))
+    steps = sorted(at)
+    assert steps[0] == 10000 and steps[1] == 12000 and steps[-1] == 30000 and all(len(v) == 5 for v in at.values())
+    text = " ".join(section(read(README), "## Choosing the weights").split())
+    first, after = ranges(at[10000], ".3g"), ranges(at[12000], ".2g")
+    highest = max(v for s in steps[1:] for v in at[s])
+    assert f"it is {first} at the first update, {after} over the next 2000 steps and at most {highest:.3g} up to 30000" in text

@@ -5,7 +5,9 @@
 # (the same math and draws as td3_pave.py, which the README's TD3 line runs); each run keeps
 # its snapshots at 0, 6000, 12000, 18000 and 24000 steps, whose weights are those of a run with that budget (nothing
 # in td3_pave.py depends on --total-timesteps but the loop's end). Then every snapshot and final checkpoint is
-# evaluated as the README's evaluation does (10 episodes): snapshots.csv, which tests/test_readme.py reads.
+# evaluated as the README's evaluation does (10 episodes): snapshots.csv, which tests/test_readme.py reads; and the
+# curvature hinge's curve out of the event files (scalars.csv, 2000-step windows), which the README's "Choosing the
+# weights" quotes.
 # Run from the repo root:  bash results/pendulum_first_run/run.sh      (again after an interruption: it continues)
 set -euo pipefail
 py=${PYTHON:-python} study=${STUDY:-results/pendulum_first_run}
@@ -15,3 +17,4 @@ $py benchmarks/study.py report "$study"
 out=${OUT:-/tmp/pendulum_first_run_eval}
 $py eval_smoothness.py "$study"/work/Pendulum-v1/{td3,td3_pave}/seed*/runs/ --episodes 10 --out-dir "$out"
 cp "$out/eval.csv" "$study/snapshots.csv"
+$py benchmarks/study_scalars.py "$study" --every 2000 --tags losses/curv charts/action_oscillation
