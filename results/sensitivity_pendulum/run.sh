@@ -22,6 +22,8 @@
 # 0.66 of an eager run's wall time on Pendulum (results/quick_run/compile_bench.txt); the first run, lambda1=0 at
 # seed 1, ran eager (19 min beside another training on this project's Intel Xeon; `compile` in each record says
 # which), and lambda1=0.2 at seed 1 trained its first 24000-odd steps eager before it was stopped. Compiled, a run is about 12-15 min on a busy lane here: about 7 lane-hours, 3.5 hours on the two lanes.
+# Ends with the report and scalars.csv / scalars_Pendulum-v1.png: the curvature hinge of every trained value (the
+# copied records' runs have no event files here).
 # Run from the repo root:  bash results/sensitivity_pendulum/run.sh [--dry-run]   (WORKERS=1: one lane; --dry-run: copy the reused
 # records, then list every run, its command and whether it has its record; train nothing)
 set -uo pipefail
@@ -45,4 +47,5 @@ done
 $py benchmarks/study.py run --study "$study" --methods td3 td3_pave --envs Pendulum-v1 --seeds 1 2 3 \
     --total-timesteps 30000 --fast --compile --checkpoint-interval 5000 --critic-metrics --workers "${WORKERS:-2}" --threads 1 \
     --vary lambda1=0,0.2,20,200 --vary lambda2=0,0.0005,0.05,0.5 --vary lambda3=0,0.2,20,200 "$@" || exit 1
-[[ " $* " == *" --dry-run "* ]] || $py benchmarks/study.py report "$study"
+[[ " $* " == *" --dry-run "* ]] || { $py benchmarks/study.py report "$study" &&
+  $py benchmarks/study_scalars.py "$study" --every 2000 --plot losses/curv charts/action_oscillation; }
