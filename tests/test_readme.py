@@ -515,3 +515,17 @@ def test_the_curvature_loss_figures_of_choosing_the_weights_are_the_first_runs()
     first, after = ranges(at[10000], ".3g"), ranges(at[12000], ".2g")
     highest = max(v for s in steps[1:] for v in at[s])
     assert f"it is {first} at the first update, {after} over the next 2000 steps and at most {highest:.3g} up to 30000" in text
+
+
+def test_walkers_critic_figures_in_the_prose_are_its_critic_rows():
+    """The Walker page's reading quotes ndef_rate and mu_inf of its critic table (whose rows are the report's, checked
+    above): TD3 + PAVE's and the base's share of states where H_aa is negative definite, SAC + PAVE's, the mu_inf."""
+    text = read(os.path.join(ROOT, "docs", "walker2d.md"))
+    rows = {cells[1]: cells for cells in ([c.strip() for c in line.strip("|").split("|")]
+            for line in text.splitlines() if line.startswith("| Walker2d-v5 |"))}  # fmt: skip
+    ndef = {m: float(rows[m][7].split()[0]) for m in ("td3", "td3_pave", "sac_pave")}
+    mu = {m: rows[m][4].split()[0] for m in ("td3", "td3_pave")}
+    flat = " ".join(text.split())
+    assert f"negative definite at {ndef['td3_pave']:.0%} of the visited states (ndef_rate below; the base's {ndef['td3']:.1%}" in flat
+    assert f"negative definite at {ndef['sac_pave']:.0%} of the visited states" in flat
+    assert f"({mu['td3_pave']} against {mu['td3']})" in flat
