@@ -444,6 +444,12 @@ def run_one(job: dict, owner=None) -> str:
         )
         kept = kept_sigma_base and {job["env_id"]: np.array(kept_sigma_base)}
         (row,), levels, sigma_base = eval_smoothness.evaluate(args, sigma_base=kept)
+        if reference:  # where the noise's sigma_base came from: the checkpoint, or the record that kept it
+            noise_reference = os.path.relpath(reference, job["study"])
+        elif kept_sigma_base:
+            noise_reference = os.path.relpath(run_paths(job["study"], *job["reference"])[1], job["study"])
+        else:
+            noise_reference = None
         ckpt, _ = run_utils.load_checkpoint(trained["checkpoint"])
         commit, dirty = git_commit()
         write_json(
@@ -467,8 +473,7 @@ def run_one(job: dict, owner=None) -> str:
                 "machine": machine(),
                 "torch": torch.__version__,
                 "eval": {"episodes": args.episodes, "noise_episodes": args.noise_episodes, "reset_seed": args.seed},
-                "noise_reference": reference and os.path.relpath(reference, job["study"])
-                or kept_sigma_base and os.path.relpath(run_paths(job["study"], *job["reference"])[1], job["study"]),
+                "noise_reference": noise_reference,
                 "sigma_base": sigma_base[job["env_id"]].tolist() if sigma_base else None,
                 "levels": {str(s): {k: row["levels"][s][k] for k in ("returns", "sm", "lengths", "terminated")}
                            | {"sm_window": {str(w): x for w, x in row["levels"][s]["sm_window"].items()}}

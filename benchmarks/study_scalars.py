@@ -87,11 +87,12 @@ def plot(rows, tags, stem):
         fig, axes = plt.subplots(1, len(tags), figsize=(5.5 * len(tags), 4), squeeze=False)
         for ax, tag in zip(axes[0], tags):
             for i, method in enumerate(methods):
+                label = method  # on the method's first line only
                 for seed in sorted({r[2] for r in rows if r[:2] == (env_id, method)}):
                     points = [(r[4], r[5]) for r in rows if r[:4] == (env_id, method, seed, tag)]
                     if points:
-                        label = method if seed == min(r[2] for r in rows if r[:2] == (env_id, method)) else None
                         ax.plot(*zip(*points), color=f"C{i}", lw=1.2, alpha=0.8, label=label)
+                        label = None
             values = [r[5] for r in rows if r[0] == env_id and r[3] == tag]
             if values and min(values) > 0:
                 ax.set_yscale("log")
