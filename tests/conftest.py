@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -11,6 +13,16 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest.ini runs two workers on the 
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist names the groups
+def pytest_collection_modifyitems(items):
+    """pytest.ini hands the tests to its two workers one at a time (--dist loadgroup), so that the slow ones (the
+    study runs) spread over both; the tests that share a module-scoped fixture (a short training, the committed
+    studies' reports) go to one worker together, where the fixture is made once."""
+    for item in items:
+        if any(defs[-1].scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def run_cli(script, *flags, cwd, timeout=300):
