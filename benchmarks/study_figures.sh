@@ -2,10 +2,10 @@
 # A locomotion study's figures from its checkpoints (each study's run.sh keeps them under STUDY_DIR/work/), per
 # family (td3: its base, PAVE and the baselines with records; sac: its base and PAVE), from the runs that have a
 # record:
-#  - curves_FAMILY.png: return, sm, sm@W and episode length against the training step (each run's snapshots at 0,
-#    20, ..., 80% and its final checkpoint; each seed a thin line, per method), since the paper gives only the end
-#    point; sm@W (each episode's first W steps, W the report's window) because the episode length changes as a
-#    policy learns, and sm with it;
+#  - curves_FAMILY.png (and its numbers, curves_FAMILY.csv): return, sm, sm@W and episode length against the
+#    training step (each run's snapshots at 0, 20, ..., 80% and its final checkpoint; each seed a thin line, per
+#    method), since the paper gives only the end point; sm@W (each episode's first W steps, W the report's window)
+#    because the episode length changes as a policy learns, and sm with it;
 #  - actions_and_spectra_FAMILY_seed1.png: the first episode's actions and the spectra of seed 1, base against PAVE;
 #  - base_vs_pave_FAMILY.png: one frame of the side-by-side MuJoCo video (the MP4 stays in $OUT, out of git; about
 #    0.4 s a frame in software EGL, so a few minutes a family);
@@ -37,6 +37,7 @@ for family in "${families[@]}"; do
   fi
   $py eval_smoothness.py "${runs[@]}" --episodes 10 --sm-window "$window" --out-dir "$out/$family/curves"
   cp "$out/$family/curves/training_steps.png" "$here/curves_$family.png"
+  cp "$out/$family/curves/eval.csv" "$here/curves_$family.csv"  # the figure's numbers, for the page's prose
   $py eval_smoothness.py "${base[@]}" "${pave[@]}" --episodes 10 --out-dir "$out/$family/spectra"
   cp "$out/$family/spectra/actions_and_spectra.png" "$here/actions_and_spectra_${family}_seed1.png"
   [ "${VIDEO:-1}" = 0 ] && continue

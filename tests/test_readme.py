@@ -529,3 +529,40 @@ def test_walkers_critic_figures_in_the_prose_are_its_critic_rows():
     assert f"negative definite at {ndef['td3_pave']:.0%} of the visited states (ndef_rate below; the base's {ndef['td3']:.1%}" in flat
     assert f"negative definite at {ndef['sac_pave']:.0%} of the visited states" in flat
     assert f"({mu['td3_pave']} against {mu['td3']})" in flat
+
+
+def test_walkers_curves_prose_is_the_committed_curves():
+    """docs/walker2d.md reads the curves against the training step from their numbers (results/walker2d_v5/
+    curves_FAMILY.csv, written by study_figures.sh beside the figure): at which snapshots every PAVE seed is smoother
+    than every base seed, and TD3's figures at the one snapshot where it is."""
+    text = " ".join(read(os.path.join(ROOT, "docs", "walker2d.md")).split())
+
+    def curves(family):
+        with open(os.path.join(ROOT, "results", "walker2d_v5", f"curves_{family}.csv")) as f:
+            rows = list(csv.DictReader(f))
+        steps = sorted({int(r["global_step"]) for r in rows})
+        at = {(m, s, key): [float(r[key]) for r in rows if (r["group"].split(" ")[0], int(r["global_step"])) == (m, s)]
+              for m in (family, f"{family}_pave") for s in steps for key in ("return_mean", "sm_mean", "length_mean",
+                                                                            "sm_window_200_mean")}  # fmt: skip
+        assert all(len(v) == 3 for v in at.values()), "three seeds at every snapshot"
+        below = [s for s in steps if max(at[(f"{family}_pave", s, "sm_mean")]) < min(at[(family, s, "sm_mean")])]
+        return at, steps, below
+
+    at, steps, below = curves("td3")
+    assert below == [160000]
+
+    def b(key, spec):  # the base's seeds at 160000 steps
+        return ranges(at[("td3", 160000, key)], spec)
+
+    def p(key, spec):
+        return ranges(at[("td3_pave", 160000, key)], spec)
+
+    assert f"at 160000 steps its seeds return {p('return_mean', '.0f')} against the base's {b('return_mean', '.0f')}" in text
+    assert f"160000 steps ({p('sm_mean', '.3g')} against {b('sm_mean', '.3g')})" in text
+    assert f"(mean length {p('length_mean', '.0f')} against {b('length_mean', '.0f')})" in text
+    assert f"(sm@200 {p('sm_window_200_mean', '.3g')} against {b('sm_window_200_mean', '.3g')})" in text
+    at, steps, below = curves("sac")
+    assert below == [80000, 160000, 200000]
+    assert "on sm at 80000, 160000 and 200000 steps, and at no snapshot after the first" in text
+    assert at[("sac", 0, "sm_mean")] == at[("sac_pave", 0, "sm_mean")]  # one seed's initial policy is both methods'
+    assert not [s for s in steps[1:] if min(at[("sac", s, "sm_mean")]) < min(at[("sac_pave", s, "sm_mean")])]
