@@ -19,8 +19,8 @@ here=${1:?usage: benchmarks/study_figures.sh STUDY_DIR ENV_ID [FAMILY...]} env=$
 shift 2
 py=${PYTHON:-python} out=${OUT:-/tmp/$(basename "$here")_figures}
 # the report's window: the largest that 80% of every method's clean episodes reach (SM_WINDOW=W to choose one)
-window=${SM_WINDOW:-$($py -c "import sys; sys.path.insert(0, 'benchmarks'); import study
-print(study.window_for(study.load_records('$here')).get('$env') or 1000)")}
+window=${SM_WINDOW:-$($py -c "import sys; sys.path.insert(0, 'benchmarks'); import study_report
+print(study_report.window_for(study_report.load_records('$here')).get('$env') or 1000)")}
 families=("$@") && [ $# -gt 0 ] || families=(td3 sac)
 for family in "${families[@]}"; do
   runs=()

@@ -5,7 +5,6 @@ numbers it promises are the records'."""
 
 import csv
 import glob
-import json
 import os
 import re
 import shlex
@@ -20,6 +19,7 @@ from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import study  # noqa: E402
+import study_report  # noqa: E402
 
 README = os.path.join(ROOT, "README.md")
 PAGES = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
@@ -118,7 +118,7 @@ def reports(tmp_path_factory):
     out = {}
     for folder in STUDIES:
         out[folder] = tmp_path_factory.mktemp("report") / "report"
-        study.report(study.Report(study=folder, out_dir=str(out[folder]), plots=False))
+        study_report.report(study_report.Report(study=folder, out_dir=str(out[folder]), plots=False))
     return {folder: path / "report.md" for folder, path in out.items()}
 
 
@@ -193,7 +193,7 @@ def summary_rows(reports):
     rows = {}
     for env_id, family, name, base, pave, page in SUMMARY:
         folder = os.path.join(ROOT, "results", name)
-        (steps,) = {r["total_timesteps"] for r in study.load_records(folder) if r["env_id"] == env_id}
+        (steps,) = {r["total_timesteps"] for r in study_report.load_records(folder) if r["env_id"] == env_id}
         paper = study.SETTINGS["env"][env_id]["total_timesteps"]
         rows[(env_id, family)] = [f"{steps} ({paper})", *summary_cells(reports[folder], base, pave)]
     return rows
@@ -259,7 +259,7 @@ def parse(words):
 
         tyro.cli(importlib.import_module(script[: -len(".py")]).Args, args=flags)
     elif script == "benchmarks/study.py":
-        tyro.extras.subcommand_cli_from_dict({"run": study.Run, "status": study.Status, "report": study.Report},
+        tyro.extras.subcommand_cli_from_dict({"run": study.Run, "status": study.Status, "report": study_report.Report},
                                              args=flags)  # fmt: skip
     elif script == "benchmarks/throughput.py":
         import throughput
@@ -374,8 +374,8 @@ def test_the_first_runs_promises_are_the_records():
     minutes of the records, the wall times of results/quick_run/time.log and the snapshot of its evaluation."""
     text = " ".join(first_run().split())
     for name, seeds in (("pendulum_td3", 5), ("action_filter/study", 3)):
-        records = study.load_records(os.path.join(ROOT, "results", name))
-        table = study.summarize(records, resamples=10)
+        records = study_report.load_records(os.path.join(ROOT, "results", name))
+        table = study_report.summarize(records, resamples=10)
         for method in ("td3", "td3_pave"):
             cell = table[("Pendulum-v1", method, 0.0)]
             assert len(cell["seeds"]) == seeds
@@ -475,7 +475,7 @@ def test_walkers_curvature_loss_figures_are_the_committed_scalars():
     with open(os.path.join(ROOT, "results", "walker2d_v5", "scalars.csv")) as f:
         rows = list(csv.DictReader(f))
     text = " ".join(read(os.path.join(ROOT, "docs", "walker2d.md")).split())
-    records = {(r["method"], r["seed"]) for r in study.load_records(os.path.join(ROOT, "results", "walker2d_v5"))}
+    records = {(r["method"], r["seed"]) for r in study_report.load_records(os.path.join(ROOT, "results", "walker2d_v5"))}
     for method, name, weight in (("td3_pave", "TD3 + PAVE", "0.01"), ("sac_pave", "SAC + PAVE", "2.0")):
         seeds = sorted({int(r["seed"]) for r in rows if r["method"] == method})
         assert seeds == sorted(s for m, s in records if m == method), "scalars.csv is not the finished runs'"

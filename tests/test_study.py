@@ -21,6 +21,7 @@ from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import study  # noqa: E402
+import study_report  # noqa: E402
 
 TINY_STUDY = dict(
     envs=("Pendulum-v1",),
@@ -106,7 +107,7 @@ def test_bookkeeping_flags_repeated_seeds_and_bad_records_are_refused(tmp_path):
     record = json.load(open(path))
     study.write_json(path, {k: v for k, v in record.items() if k != "levels"})
     with pytest.raises(study.UserError, match=f"record {re.escape(path)} lacks levels"):
-        study.load_records(str(tmp_path))
+        study_report.load_records(str(tmp_path))
 
 
 def test_records_of_other_settings_and_runs_that_train_nothing_are_refused(tmp_path, capsys):
@@ -135,7 +136,7 @@ def test_records_of_other_settings_and_runs_that_train_nothing_are_refused(tmp_p
     record["args"]["learning_starts"], record["global_step"] = 30000, 30000
     study.write_json(os.path.join(root, "records", "Pendulum-v1", "sac", "seed1.json"), record)
     study.write_json(os.path.join(root, "study.json"), {"runs": []})
-    assert study.report(study.Report(study=root, resamples=200, plots=False)) == 0
+    assert study_report.report(study_report.Report(study=root, resamples=200, plots=False)) == 0
     text = open(os.path.join(root, "report.md")).read()
     assert "## Runs that did no update" in text and "- Pendulum-v1/sac/seed1: 30000 steps, learning_starts 30000" in text
 
@@ -156,7 +157,7 @@ def test_failure_reasons_values_with_hyphens_and_malformed_records(tmp_path):
     for broken in ({"levels": "x"}, {"levels": {"0.0": {"returns": [1.0]}}}, {"train_seconds": "abc"}):
         study.write_json(path, json.load(open(path)) | broken)
         with pytest.raises(study.UserError, match=f"record {re.escape(path)} is malformed"):
-            study.load_records(str(tmp_path))
+            study_report.load_records(str(tmp_path))
         write_record(str(tmp_path), "Pendulum-v1", "td3", 1, [1.0], [1.0])
     with open(os.path.join(str(tmp_path), "study.json"), "w") as f:
         f.write("{")
@@ -188,22 +189,22 @@ def test_a_run_in_training_elsewhere_is_left_alone(tmp_path, capsys):
 
 def test_iqm_interval_and_improvement_by_hand():
     # IQM of 5 seeds: the mean of the middle three, whatever the outlier
-    assert study.iqm(np.array([100.0, 2.0, 1.0, 4.0, 3.0])) == pytest.approx(3.0)
+    assert study_report.iqm(np.array([100.0, 2.0, 1.0, 4.0, 3.0])) == pytest.approx(3.0)
     # 3 seeds: the IQM is the mean, and each extreme resample (all three the min / the max) has probability
     # 1/27 > 2.5%, so the 95% percentile interval is exactly [min, max]
-    assert study.iqm_interval([1.0, 2.0, 6.0], 10_000) == pytest.approx((1.0, 6.0))
+    assert study_report.iqm_interval([1.0, 2.0, 6.0], 10_000) == pytest.approx((1.0, 6.0))
     # 5 seeds: against the exact bootstrap distribution, all 5^5 equally likely resamples enumerated
     x = np.array([0.3, 0.5, 0.9, 1.4, 4.0])
-    exact = study.iqm(x[np.array(list(itertools.product(range(5), repeat=5)))], axis=-1)
-    lo, hi = study.iqm_interval(x, 20_000)
+    exact = study_report.iqm(x[np.array(list(itertools.product(range(5), repeat=5)))], axis=-1)
+    lo, hi = study_report.iqm_interval(x, 20_000)
     assert lo == pytest.approx(np.percentile(exact, 2.5), abs=0.03)
     assert hi == pytest.approx(np.percentile(exact, 97.5), abs=0.06)
     # P(method smoother than base), ties half: 3 + 1 + 0.5 of 9 pairs; scipy's U statistic agrees
-    p, p_lo, p_hi = study.improvement([1.0, 4.0, 6.0], [3.0, 4.0, 5.0], 5_000)
+    p, p_lo, p_hi = study_report.improvement([1.0, 4.0, 6.0], [3.0, 4.0, 5.0], 5_000)
     assert p == pytest.approx(4.5 / 9)
     assert p == pytest.approx(mannwhitneyu([3.0, 4.0, 5.0], [1.0, 4.0, 6.0]).statistic / 9)
     assert 0.0 <= p_lo <= p <= p_hi <= 1.0
-    assert study.improvement([1.0, 2.0], [3.0, 4.0], 1000) == (1.0, 1.0, 1.0)
+    assert study_report.improvement([1.0, 2.0], [3.0, 4.0], 1000) == (1.0, 1.0, 1.0)
 
 
 def write_record(root, env_id, method, seed, returns, sm):
@@ -221,7 +222,7 @@ def test_report_on_hand_made_records(tmp_path):
         write_record(root, "Pendulum-v1", "td3_pave", seed, [-150.0, -150.0], pave[seed])
     planned = [{"env_id": "Pendulum-v1", "method": m, "seed": s} for m in ("td3", "td3_pave") for s in (1, 2, 3, 4)]
     study.write_json(os.path.join(root, "study.json"), {"runs": planned})
-    assert study.report(study.Report(study=root, resamples=4000)) == 0
+    assert study_report.report(study_report.Report(study=root, resamples=4000)) == 0
     rows = {(r[1], float(r[2])): r for r in (line.strip().split(",") for line in open(os.path.join(root, "report.csv")))
             if r[0] == "Pendulum-v1"}  # fmt: skip
     header = open(os.path.join(root, "report.csv")).readline().strip().split(",")
@@ -255,8 +256,8 @@ def test_noise_rows_of_records_against_another_sigma_base_are_left_out(tmp_path)
     record("td3_pave", 1, [0.5, 2.0], 1.0)
     record("td3_pave", 2, [0.7, 1.0], 100.0)
     study.write_json(os.path.join(root, "study.json"), {"runs": []})
-    assert [(r["method"], r["seed"]) for r in study.off_reference(study.load_records(root))] == [("td3", 3), ("td3_pave", 2)]
-    assert study.report(study.Report(study=root, resamples=500, plots=False)) == 0
+    assert [(r["method"], r["seed"]) for r in study_report.off_reference(study_report.load_records(root))] == [("td3", 3), ("td3_pave", 2)]
+    assert study_report.report(study_report.Report(study=root, resamples=500, plots=False)) == 0
     text = open(os.path.join(root, "report.md")).read()
     assert "| td3 | 3 | -100.0 (0.0) | 1 (0) |" in text and "| td3_pave | 2 | -100.0 (0.0) | 1 (0) |" in text  # clean
     assert "| td3 | 2 | -120.0 (0.0) | 2.5 (0.5) |" in text and "| td3_pave | 1 | -120.0 (0.0) | 1 (0) |" in text
@@ -286,8 +287,8 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
         record("td3", seed, [1000] * 10, [2.0] * 10, 1.5)
         record("td3_pave", seed, falls, [0.1 if n == 60 else 2.0 for n in falls], pave_sm_at)
     study.write_json(os.path.join(root, "study.json"), {"runs": []})
-    assert study.window_for(study.load_records(root)) == {"Hopper-v5": 1000}  # 8 of 10 reach 1000
-    assert study.report(study.Report(study=root, resamples=500, plots=False)) == 0
+    assert study_report.window_for(study_report.load_records(root)) == {"Hopper-v5": 1000}  # 8 of 10 reach 1000
+    assert study_report.report(study_report.Report(study=root, resamples=500, plots=False)) == 0
     text = open(os.path.join(root, "report.md")).read()
     assert "| length (fell) | sm@1000 IQM [95% CI] | P(sm@1000 < base) [95% CI] |" in text
     pave = next(line for line in text.splitlines() if line.startswith("| td3_pave |"))
@@ -307,7 +308,7 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
     # one more fall per seed: 70% reach 100 to 1000, so the window drops to 50, which every episode reaches
     for seed in (1, 2, 3):
         record("td3_pave", seed, [60] + falls[1:-1] + [60], [2.0] * 10, 1.8)
-    assert study.window_for(study.load_records(root)) == {"Hopper-v5": 50}  # 70% reach 100..1000; all reach 50
+    assert study_report.window_for(study_report.load_records(root)) == {"Hopper-v5": 50}  # 70% reach 100..1000; all reach 50
 
 
 def check_tiny_study(root, methods):
@@ -321,7 +322,7 @@ def check_tiny_study(root, methods):
             assert r["noise_reference"].startswith(os.path.join("work", "Pendulum-v1", methods[0], "seed1"))
             assert r["critic"]["M_sup"] > 0 and r["commit"] and r["train_seconds"] > 0
             assert r["machine"].endswith(f", {os.cpu_count()} CPUs")
-    assert study.report(study.Report(study=root, resamples=1000)) == 0
+    assert study_report.report(study_report.Report(study=root, resamples=1000)) == 0
     text = open(os.path.join(root, "report.md")).read()
     assert all(f"| {m} | 2 |" in text for m in methods) and "## Missing or failed runs\n\nnone" in text
 
@@ -448,8 +449,8 @@ def test_a_preempted_job_is_requeued_and_resumes_its_training(tmp_path):
 def test_status_and_report_name_the_study_either_way():
     """`status DIR` as before, or `status --study DIR` as `run` takes it; not neither, not two different ones."""
     assert study.study_folder(study.Status(folder="a")) == study.study_folder(study.Status(study="a")) == "a"
-    assert study.study_folder(study.Report(folder="a", study="a")) == "a"
-    for wrong in (study.Status(), study.Report(folder="a", study="b")):
+    assert study.study_folder(study_report.Report(folder="a", study="a")) == "a"
+    for wrong in (study.Status(), study_report.Report(folder="a", study="b")):
         with pytest.raises(study.UserError, match="name the study once"):
             study.study_folder(wrong)
 
@@ -480,7 +481,7 @@ def test_a_locomotion_studys_run_sh_plans_its_committed_records(name):
             methods += [f"td3_pave[{flag}={value}]" for value in values.split(",")]
         for method, seed in itertools.product(methods, flags["--seeds"]):
             planned[(flags["--envs"][0], method, int(seed))] = flags
-    records = study.load_records(here)
+    records = study_report.load_records(here)
     assert len(records) >= 8
     for r in records:
         flags = planned.get((r["env_id"], r["method"], r["seed"]))

@@ -14,6 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import study  # noqa: E402
+import study_report  # noqa: E402
 from test_study import module_args  # noqa: E402
 
 TINY = dict(seeds=(1,), total_timesteps=200, flags=("learning_starts=100", "batch_size=32", "hidden_sizes=32 32"),
@@ -121,7 +122,7 @@ def test_a_tiny_sweep_reuses_the_default_record_reports_it_and_trains_nothing_ag
     assert "done         Pendulum-v1/td3_pave[lambda3=20]/seed1" in status.stdout
     assert "2 done, 0 failed" in status.stdout
 
-    assert study.report(study.Report(study=root, resamples=200)) == 0
+    assert study_report.report(study_report.Report(study=root, resamples=200)) == 0
     with open(os.path.join(root, "report.csv")) as f:
         rows = {r["method"]: r for r in csv.DictReader(f) if r["obs_noise"] == "0.0"}
     for method, r in records.items():
@@ -150,7 +151,7 @@ def write_record(root, method, seed, returns, sm, lengths=None, sm_at=None):
 def test_the_front_and_the_sweep_section_on_hand_made_records(tmp_path):
     """Per-seed (return, sm) chosen so that the front is known: the default, lambda3=0 (higher return, rougher) and
     lambda3=20 (smoother, lower return); lambda3=200 and td3 are beaten on both."""
-    assert study.pareto_front([("a", 1.0, 1.0), ("b", 1.0, 1.0), ("c", 2.0, 1.0), ("d", 0.0, 0.5)]) == ["c", "d"]
+    assert study_report.pareto_front([("a", 1.0, 1.0), ("b", 1.0, 1.0), ("c", 2.0, 1.0), ("d", 0.0, 0.5)]) == ["c", "d"]
     root = str(tmp_path / "s")
     configs = {"td3": (-200.0, 4.0), "td3_pave": (-150.0, 0.7), "td3_pave[lambda3=0]": (-140.0, 1.2),
                "td3_pave[lambda3=20]": (-300.0, 0.5), "td3_pave[lambda3=200]": (-900.0, 3.2),
@@ -159,7 +160,7 @@ def test_the_front_and_the_sweep_section_on_hand_made_records(tmp_path):
         for seed, d in ((1, -1.0), (2, 0.0), (3, 1.0)):
             write_record(root, method, seed, [re_ + d], [sm + 0.1 * d])
     study.write_json(os.path.join(root, "study.json"), {"runs": []})
-    assert study.report(study.Report(study=root, resamples=200)) == 0
+    assert study_report.report(study_report.Report(study=root, resamples=200)) == 0
     text = open(os.path.join(root, "report.md")).read()
     rows = [line.split(" |")[0][2:] for line in text.split("## Pendulum-v1, no observation noise")[1].splitlines()
             if line.startswith("| td3")]  # fmt: skip
@@ -184,7 +185,7 @@ def test_where_lengths_differ_the_front_is_on_sm_at_w(tmp_path):
         write_record(root, "td3_pave[lambda3=20]", seed, [2900.0] * 10, [0.1 if n == 60 else 1.0 for n in falls],
                      falls, sm_at=1.5)  # fmt: skip
     study.write_json(os.path.join(root, "study.json"), {"runs": []})
-    assert study.report(study.Report(study=root, resamples=200)) == 0
+    assert study_report.report(study_report.Report(study=root, resamples=200)) == 0
     text = open(os.path.join(root, "report.md")).read()
     assert "Pareto front of its 2 configurations (return IQM higher, sm@1000 IQM lower" in text
     assert text.split("figure Hopper-v5_pareto.png):\n\n")[1].split("\n\n")[0] == "- td3_pave: return 3000.0, sm@1000 1"

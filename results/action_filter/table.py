@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks"))
-import study  # noqa: E402  (its statistics, so the table reads as the study reports do)
+import study_report  # noqa: E402  (its statistics, so the table reads as the study reports do)
 
 RESAMPLES, REFERENCE = 10000, "td3_pave"
 
@@ -32,18 +32,18 @@ def rows(path):
     for group in groups:
         seeds = sorted(by[(group, 0.0)])
         re, sm = (np.array([by[(group, 0.0)][s][k] for s in seeds]) for k in (0, 1))
-        (re_lo, re_hi), (sm_lo, sm_hi) = (study.iqm_interval(x, RESAMPLES) for x in (re, sm))
+        (re_lo, re_hi), (sm_lo, sm_hi) = (study_report.iqm_interval(x, RESAMPLES) for x in (re, sm))
         p = "-" if group == REFERENCE else "{} [{}, {}]".format(
-            *(study.fmt(x, ".2f") for x in study.improvement(sm, reference_sm, RESAMPLES))
+            *(study_report.fmt(x, ".2f") for x in study_report.improvement(sm, reference_sm, RESAMPLES))
         )
         noisy = []
         for level in levels:
             at = np.array(list(by.get((group, level), {}).values())).reshape(-1, 2)
-            noisy.append(f"{study.fmt(at[:, 0].mean(), '.1f')} / {study.fmt(at[:, 1].mean())}" if len(at) else "")
+            noisy.append(f"{study_report.fmt(at[:, 0].mean(), '.1f')} / {study_report.fmt(at[:, 1].mean())}" if len(at) else "")
         cells = [group, str(len(seeds)), ", ".join(f"{x:.1f}" for x in re),
-                 f"{study.iqm(re):.1f} [{study.fmt(re_lo, '.1f')}, {study.fmt(re_hi, '.1f')}]",
-                 ", ".join(study.fmt(x) for x in sm),
-                 f"{study.fmt(study.iqm(sm))} [{study.fmt(sm_lo)}, {study.fmt(sm_hi)}]", p] + noisy  # fmt: skip
+                 f"{study_report.iqm(re):.1f} [{study_report.fmt(re_lo, '.1f')}, {study_report.fmt(re_hi, '.1f')}]",
+                 ", ".join(study_report.fmt(x) for x in sm),
+                 f"{study_report.fmt(study_report.iqm(sm))} [{study_report.fmt(sm_lo)}, {study_report.fmt(sm_hi)}]", p] + noisy  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
