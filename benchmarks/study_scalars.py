@@ -2,7 +2,8 @@
 # git), into one small CSV to commit beside the records: per run and tag, the mean of the logged values over each
 # window of --every steps. What it is for: the diagnostics a record does not keep, such as PAVE's losses/curv (the
 # curvature hinge, Eq. 15: near 0 where the critic has the curvature the term asks for, near its start or growing
-# where the weight is too small to shape it) or charts/action_oscillation along training.
+# where the weight is too small to shape it) or charts/action_oscillation along training. It prints, per PAVE run,
+# where the hinge went (first window -> second ... last, and the highest), what to read first when choosing lambda3.
 #   python benchmarks/study_scalars.py results/walker2d_v5                  # DIR/scalars.csv, the default tags
 #   python benchmarks/study_scalars.py results/walker2d_v5 --tags losses/curv --every 20000 --out /tmp/curv.csv
 # A resumed run's events after its last save were trained again; TensorBoard's reader drops the first copies.
@@ -72,8 +73,22 @@ def main(args: Args):
         writer.writerow(["env_id", "method", "seed", "tag", "step", "mean", "count"])
         writer.writerows((*r[:5], f"{r[5]:.6g}", r[6]) for r in rows)
     print(f"{out}: {len(rows)} rows from {read} runs")
+    print("\n".join(hinge_lines(rows)))
     if args.plot:
         plot(rows, args.plot, os.path.splitext(out)[0])
+
+
+def hinge_lines(rows):
+    """Per PAVE run, its curvature hinge along training, what to read first when choosing lambda3 (README, Choosing
+    the weights): the first window (where the first update logs 2, its margin on each twin), the second, the last
+    and the highest after the first. Held: near 0 from early on; too weak a lambda3: near its start or climbing."""
+    lines = []
+    for run in sorted({r[:3] for r in rows if r[3] == "losses/curv"}):
+        curv = [r[5] for r in rows if (*r[:3], r[3]) == (*run, "losses/curv")]
+        later = f" -> {curv[1]:.3g}" if len(curv) > 1 else ""
+        highest = f" (highest after the first window {max(curv[1:]):.3g})" if len(curv) > 2 else ""
+        lines.append(f"{run[0]} {run[1]} seed {run[2]}: losses/curv {curv[0]:.3g}{later} ... {curv[-1]:.3g}{highest}")
+    return (["losses/curv per window (the curvature hinge, Eq. 15):"] + lines) if lines else []
 
 
 def plot(rows, tags, stem):

@@ -495,3 +495,21 @@ def test_a_locomotion_studys_run_sh_plans_its_committed_records(name):
     bad = subprocess.run(["bash", os.path.join(here, "run.sh"), "6"], cwd=ROOT, env={**os.environ, "PYTHON": "echo"},
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.strip() == "benchmarks/study_stages.sh: no stage 6 (1, 2, 3, 4 or 5)"
+
+
+def test_study_scalars_says_per_pave_run_where_its_curvature_hinge_went():
+    """What the README tells a user to watch when choosing lambda3, printed per PAVE run from the windows: the first
+    window, the second, the last and the highest after the first, by hand; runs and tags without the hinge say
+    nothing."""
+    import study_scalars
+
+    rows = [("Walker2d-v5", "td3_pave", 1, "losses/curv", 10000, 2.0, 1), ("Walker2d-v5", "td3_pave", 1, "losses/curv", 20000, 1.22, 500),
+            ("Walker2d-v5", "td3_pave", 1, "losses/curv", 30000, 11.1, 500), ("Walker2d-v5", "td3_pave", 1, "losses/curv", 40000, 7.05, 500),
+            ("Walker2d-v5", "td3_pave", 1, "losses/qf_loss", 40000, 50.0, 500), ("Walker2d-v5", "td3", 1, "losses/qf_loss", 40000, 40.0, 500),
+            ("Walker2d-v5", "td3_pave[lambda3=1]", 2, "losses/curv", 10000, 2.0, 1)]  # fmt: skip
+    assert study_scalars.hinge_lines(rows) == [
+        "losses/curv per window (the curvature hinge, Eq. 15):",
+        "Walker2d-v5 td3_pave seed 1: losses/curv 2 -> 1.22 ... 7.05 (highest after the first window 11.1)",
+        "Walker2d-v5 td3_pave[lambda3=1] seed 2: losses/curv 2 ... 2",
+    ]
+    assert study_scalars.hinge_lines([r for r in rows if r[3] != "losses/curv"]) == []
