@@ -184,16 +184,13 @@ def report(args: Report):
         os.makedirs(out, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot write the report to {out}: {e.strerror}") from None
-    from eval_smoothness import LENGTH_MARGIN  # the margin eval's tables use
-
     windows = window_for(records)
-    off = off_reference(records)
-    clean_only = [r | {"levels": {"0.0": r["levels"]["0.0"]}} if r in off else r for r in records]
-    table = summarize(clean_only, args.resamples, windows)
+    off = off_reference(records)  # their noisy rows were measured against another sigma_base: clean rows only
+    table = summarize([r | {"levels": {"0.0": r["levels"]["0.0"]}} if r in off else r for r in records],
+                      args.resamples, windows)  # fmt: skip
     have = {(r["env_id"], r["method"], r["seed"]) for r in records}
     missing = [r for r in runs if (r["env_id"], r["method"], r["seed"]) not in have]
     keys = sorted(table, key=lambda k: (k[0], k[2], method_order(k[1])))
-    R = ".1f"  # returns
     lines = [f"# Study {os.path.basename(os.path.abspath(args.study))}", ""]
     lines.append(
         f"{len(records)} runs with records, {len(missing)} planned runs without. re: return over the evaluation "
@@ -203,103 +200,14 @@ def report(args: Report):
         "that a seed of the method is smoother than a seed of its base (ties half), with its bootstrap interval."
     )
     for env_id in sorted({k[0] for k in keys}):
-        paper = SETTINGS.get("paper", {}).get(env_id, {})
         levels = sorted({k[2] for k in keys if k[0] == env_id})
         for level in levels:
-            title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
-            lines += ["", f"## {env_id}, {title}", ""]
-            lengths = env_id in windows  # records with episode lengths: the length-matched columns
-            w = windows.get(env_id)
-            lines.append(
-                "| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] "
-                "| sm IQM [95% CI] | P(sm < base) [95% CI] |"
-                + (f" length (fell) | sm@{w or 'W'} IQM [95% CI] | P(sm@{w or 'W'} < base) [95% CI] |" if lengths else "")
-            )
-            lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if lengths else ""))
-            for key in (k for k in keys if k[0] == env_id and k[2] == level):
-                c, p = table[key], (paper.get(key[1]) if level == 0 else None)
-                length_cells = ""
-                if lengths and "len" in c:
-                    base = table.get((env_id, base_of(key[1]), level), {})
-                    unlike = "len" in base and abs(np.mean(c["len"]) - np.mean(base["len"])) > LENGTH_MARGIN * max(
-                        np.mean(c["len"]), np.mean(base["len"]))
-                    length_cells = (f" {np.mean(c['len']):.0f} ({100 * np.mean(c['fell']):.0f}%)"
-                                    + (" ⚠ not like for like" if unlike else "") + " | "
-                                    + f"{fmt(c['smw_iqm'])} [{fmt(c['smw_lo'])}, {fmt(c['smw_hi'])}]"
-                                    + (f", {c['short']} short" if c["short"] else "") + " | "
-                                    + (f"{c['pw_improve']:.2f} [{fmt(c['pw_lo'], '.2f')}, {fmt(c['pw_hi'], '.2f')}]"
-                                       if "pw_improve" in c else "base") + " |")  # fmt: skip
-                lines.append(
-                    f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
-                    f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "
-                    f"{f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
-                    f"{fmt(c['re_iqm'], R)} [{fmt(c['re_lo'], R)}, {fmt(c['re_hi'], R)}] | {fmt(c['sm_iqm'])} "
-                    f"[{fmt(c['sm_lo'])}, {fmt(c['sm_hi'])}] | "
-                    + (
-                        f"{c['p_improve']:.2f} [{fmt(c['p_lo'], '.2f')}, {fmt(c['p_hi'], '.2f')}]"
-                        if "p_improve" in c
-                        else "base"
-                    )
-                    + " |"
-                    + length_cells
-                )
-        if len(levels) > 1:  # Table 3 at a glance
-            lines += ["", f"## {env_id}, sm under observation noise (mean (std) over seeds)", ""]
-            lines += ["| method | " + " | ".join(f"σ = {s:g}" for s in levels) + " |", "|---" * (len(levels) + 1) + "|"]
-            for method in dict.fromkeys(k[1] for k in keys if k[0] == env_id):
-                cells = [table.get((env_id, method, s)) for s in levels]
-                lines.append(
-                    f"| {method} | "
-                    + " | ".join(f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])})" + (f", length {np.mean(c['len']):.0f}"
-                                 if "len" in c else "") if c else "" for c in cells)  # fmt: skip
-                    + " |"
-                )
-        with_length, w = env_id in windows, windows.get(env_id)
-        lines += ["", f"Per seed, {env_id} (no noise): sm, return" + (", episode length" if with_length else "")
-                  + (f", sm@{w}" if w else ""), ""]  # fmt: skip
-        for key in (k for k in keys if k[0] == env_id and k[2] == 0):
-            c, none = table[key], [None] * len(table[key]["seeds"])
-            per_seed = sorted(zip(c["seeds"], c["sm"], c["re"], c.get("len", none), c.get("smw", none) if w else none))
-            cells = "; ".join(
-                f"seed {s}: {sm:.3g}, {re:.1f}" + (f", {n:.0f}" if n is not None else "")
-                + (f", {fmt(smw)}" if smw is not None else "") for s, sm, re, n, smw in per_seed
-            )  # fmt: skip
-            lines.append(f"- {key[1]}: {cells}")
-        if with_length and windows[env_id]:
-            lines += ["", f"Episode length, {env_id}: length is the mean episode length and (fell) the share of episodes "
-                      "that ended by termination before the time limit. sm grows with the episode length, so a policy "
-                      f"that falls early scores low for the wrong reason: sm@{windows[env_id]} scores each episode's "
-                      f"first {windows[env_id]} steps only, the largest of {', '.join(map(str, WINDOWS))} that at least "
-                      f"{REACHED:.0%} of every method's clean episodes reach; an episode shorter than that is not scored "
-                      "([short] counts them), so falling cannot lower it. ⚠: the method's mean length differs from its "
-                      f"base's by more than {LENGTH_MARGIN:.0%}; compare sm@W there, not sm."]  # fmt: skip
+            lines += paper_table(table, env_id, level, [k for k in keys if k[0] == env_id and k[2] == level], windows)
+        if len(levels) > 1:
+            lines += noise_summary(table, env_id, [k for k in keys if k[0] == env_id], levels)
+        lines += per_seed_lines(table, env_id, [k for k in keys if k[0] == env_id and k[2] == 0], windows)
     lines += sweep_lines(table, keys, records, windows)
-    critic = [r for r in records if r.get("critic")]
-    if critic:
-        names = list(critic[0]["critic"])
-        lines += ["", "## Critic geometry along the clean episodes (Q1; mean (std) over seeds)", ""]
-        lines += ["| env | method | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
-        groups = {}
-        for r in critic:
-            groups.setdefault((r["env_id"], r["method"]), []).append(r["critic"])
-        for env_id, method in sorted(groups, key=lambda k: (k[0], method_order(k[1]))):
-            values = groups[(env_id, method)]
-            lines.append(
-                f"| {env_id} | {method} | "
-                + " | ".join(
-                    f"{fmt(np.mean([v[n] for v in values]))} ({fmt(np.std([v[n] for v in values]))})" for n in names
-                )
-                + " |"
-            )
-    timing = {}
-    for r in records:
-        timing.setdefault((r["env_id"], r["method"]), []).append((r["train_seconds"], r.get("torch", "?")))
-    lines += ["", "## Training time per run (median over seeds; the torch of each run where they differ)", ""]
-    for (env_id, method), times in sorted(timing.items(), key=lambda kv: (kv[0][0], method_order(kv[0][1]))):
-        torches = sorted({t for _, t in times})
-        where = ", ".join(f"{sum(t == v for _, t in times)} with torch {v}" for v in torches)
-        median = np.median([seconds for seconds, _ in times]) / 60
-        lines.append(f"- {env_id}/{method}: {median:.1f} min" + (f" ({where})" if len(torches) > 1 else ""))
+    lines += critic_lines(records) + timing_lines(records)
     idle = [r for r in records if "global_step" in r and r["global_step"] <= r.get("args", {}).get("learning_starts", 0)]
     if idle:  # their networks are the initial ones: never a result
         lines += ["", "## Runs that did no update (trained no more steps than learning_starts: untrained networks)", ""]
@@ -317,26 +225,139 @@ def report(args: Report):
         lines.append("none")
     with run_utils.writing(os.path.join(out, "report.md")) as f:
         f.write("\n".join(lines) + "\n")
-    with run_utils.writing(os.path.join(out, "report.csv"), newline="") as f:
-        columns = ["re_mean", "re_std", "re_iqm", "re_lo", "re_hi", "sm_mean", "sm_std", "sm_iqm", "sm_lo", "sm_hi"]
-        length_columns = ["sm_window", "mean_length", "fell", "smw_iqm", "smw_lo", "smw_hi", "pw_improve", "pw_lo",
-                          "pw_hi", "per_seed_length", "per_seed_smw"]  # fmt: skip
-        writer = csv.writer(f)
-        writer.writerow(
-            [
-                "env_id",
-                "method",
-                "obs_noise",
-                "seeds",
-                *columns,
-                "p_improve",
-                "p_lo",
-                "p_hi",
-                "per_seed_re",
-                "per_seed_sm",
-                *length_columns,  # where the records hold episode lengths; sm_window is W of the smw columns
-            ]
+    write_csv(os.path.join(out, "report.csv"), table, keys, windows)
+    if args.plots and keys:
+        plot(table, keys, out)
+        plot_sweeps(table, keys, records, windows, out)
+    print("\n".join(lines))
+    print(f"\nwrote {out}/report.md, report.csv" + (" and plots" if args.plots and keys else ""))
+    return 0
+
+
+def paper_table(table, env_id, level, keys, windows):
+    """One env and noise level as the paper's tables (Tables 1-3), with the IQM, its interval and P(sm < base);
+    where episodes can end early, the mean length and falls and sm over each episode's first W steps too."""
+    from eval_smoothness import LENGTH_MARGIN  # the margin eval's tables use
+
+    R = ".1f"  # returns
+    paper = SETTINGS.get("paper", {}).get(env_id, {})
+    title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
+    lengths = env_id in windows  # records with episode lengths: the length-matched columns
+    w = windows.get(env_id)
+    lines = ["", f"## {env_id}, {title}", ""]
+    lines.append(
+        "| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] "
+        "| sm IQM [95% CI] | P(sm < base) [95% CI] |"
+        + (f" length (fell) | sm@{w or 'W'} IQM [95% CI] | P(sm@{w or 'W'} < base) [95% CI] |" if lengths else "")
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if lengths else ""))
+    for key in keys:
+        c, p = table[key], (paper.get(key[1]) if level == 0 else None)
+        length_cells = ""
+        if lengths and "len" in c:
+            base = table.get((env_id, base_of(key[1]), level), {})
+            unlike = "len" in base and abs(np.mean(c["len"]) - np.mean(base["len"])) > LENGTH_MARGIN * max(
+                np.mean(c["len"]), np.mean(base["len"]))
+            length_cells = (f" {np.mean(c['len']):.0f} ({100 * np.mean(c['fell']):.0f}%)"
+                            + (" ⚠ not like for like" if unlike else "") + " | "
+                            + f"{fmt(c['smw_iqm'])} [{fmt(c['smw_lo'])}, {fmt(c['smw_hi'])}]"
+                            + (f", {c['short']} short" if c["short"] else "") + " | "
+                            + (f"{c['pw_improve']:.2f} [{fmt(c['pw_lo'], '.2f')}, {fmt(c['pw_hi'], '.2f')}]"
+                               if "pw_improve" in c else "base") + " |")  # fmt: skip
+        lines.append(
+            f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
+            f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "
+            f"{f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
+            f"{fmt(c['re_iqm'], R)} [{fmt(c['re_lo'], R)}, {fmt(c['re_hi'], R)}] | {fmt(c['sm_iqm'])} "
+            f"[{fmt(c['sm_lo'])}, {fmt(c['sm_hi'])}] | "
+            + (f"{c['p_improve']:.2f} [{fmt(c['p_lo'], '.2f')}, {fmt(c['p_hi'], '.2f')}]" if "p_improve" in c else "base")
+            + " |"
+            + length_cells
         )
+    return lines
+
+
+def noise_summary(table, env_id, keys, levels):
+    """Table 3 at a glance: one env's sm (and mean length) per method and noise level."""
+    lines = ["", f"## {env_id}, sm under observation noise (mean (std) over seeds)", ""]
+    lines += ["| method | " + " | ".join(f"σ = {s:g}" for s in levels) + " |", "|---" * (len(levels) + 1) + "|"]
+    for method in dict.fromkeys(k[1] for k in keys):
+        cells = [table.get((env_id, method, s)) for s in levels]
+        lines.append(
+            f"| {method} | "
+            + " | ".join(f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])})" + (f", length {np.mean(c['len']):.0f}"
+                         if "len" in c else "") if c else "" for c in cells)  # fmt: skip
+            + " |"
+        )
+    return lines
+
+
+def per_seed_lines(table, env_id, keys, windows):
+    """One env's clean values of every seed, per method; where episodes can end early, what sm@W is."""
+    with_length, w = env_id in windows, windows.get(env_id)
+    lines = ["", f"Per seed, {env_id} (no noise): sm, return" + (", episode length" if with_length else "")
+             + (f", sm@{w}" if w else ""), ""]  # fmt: skip
+    for key in keys:
+        c, none = table[key], [None] * len(table[key]["seeds"])
+        per_seed = sorted(zip(c["seeds"], c["sm"], c["re"], c.get("len", none), c.get("smw", none) if w else none))
+        cells = "; ".join(
+            f"seed {s}: {sm:.3g}, {re:.1f}" + (f", {n:.0f}" if n is not None else "")
+            + (f", {fmt(smw)}" if smw is not None else "") for s, sm, re, n, smw in per_seed
+        )  # fmt: skip
+        lines.append(f"- {key[1]}: {cells}")
+    if with_length and w:
+        from eval_smoothness import LENGTH_MARGIN
+
+        lines += ["", f"Episode length, {env_id}: length is the mean episode length and (fell) the share of episodes "
+                  "that ended by termination before the time limit. sm grows with the episode length, so a policy "
+                  f"that falls early scores low for the wrong reason: sm@{w} scores each episode's "
+                  f"first {w} steps only, the largest of {', '.join(map(str, WINDOWS))} that at least "
+                  f"{REACHED:.0%} of every method's clean episodes reach; an episode shorter than that is not scored "
+                  "([short] counts them), so falling cannot lower it. ⚠: the method's mean length differs from its "
+                  f"base's by more than {LENGTH_MARGIN:.0%}; compare sm@W there, not sm."]  # fmt: skip
+    return lines
+
+
+def critic_lines(records):
+    """The critic metrics of the records that have them, mean (std) over seeds per env and method."""
+    critic = [r for r in records if r.get("critic")]
+    if not critic:
+        return []
+    names = list(critic[0]["critic"])
+    lines = ["", "## Critic geometry along the clean episodes (Q1; mean (std) over seeds)", ""]
+    lines += ["| env | method | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
+    groups = {}
+    for r in critic:
+        groups.setdefault((r["env_id"], r["method"]), []).append(r["critic"])
+    for env_id, method in sorted(groups, key=lambda k: (k[0], method_order(k[1]))):
+        values = groups[(env_id, method)]
+        cells = (f"{fmt(np.mean([v[n] for v in values]))} ({fmt(np.std([v[n] for v in values]))})" for n in names)
+        lines.append(f"| {env_id} | {method} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def timing_lines(records):
+    timing = {}
+    for r in records:
+        timing.setdefault((r["env_id"], r["method"]), []).append((r["train_seconds"], r.get("torch", "?")))
+    lines = ["", "## Training time per run (median over seeds; the torch of each run where they differ)", ""]
+    for (env_id, method), times in sorted(timing.items(), key=lambda kv: (kv[0][0], method_order(kv[0][1]))):
+        torches = sorted({t for _, t in times})
+        where = ", ".join(f"{sum(t == v for _, t in times)} with torch {v}" for v in torches)
+        median = np.median([seconds for seconds, _ in times]) / 60
+        lines.append(f"- {env_id}/{method}: {median:.1f} min" + (f" ({where})" if len(torches) > 1 else ""))
+    return lines
+
+
+def write_csv(path, table, keys, windows):
+    """report.csv: every row of the tables with its interval bounds and per-seed values, for plots of one's own."""
+    columns = ["re_mean", "re_std", "re_iqm", "re_lo", "re_hi", "sm_mean", "sm_std", "sm_iqm", "sm_lo", "sm_hi"]
+    length_columns = ["sm_window", "mean_length", "fell", "smw_iqm", "smw_lo", "smw_hi", "pw_improve", "pw_lo",
+                      "pw_hi", "per_seed_length", "per_seed_smw"]  # fmt: skip
+    with run_utils.writing(path, newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["env_id", "method", "obs_noise", "seeds", *columns, "p_improve", "p_lo", "p_hi", "per_seed_re",
+                         "per_seed_sm", *length_columns])  # length columns where the records hold episode lengths
         for key in keys:
             c, seeds = table[key], lambda k: ";".join(f"{x:.6g}" for x in table[key].get(k, []))
             lengths = [windows.get(key[0]), np.mean(c["len"]), np.mean(c["fell"]),
@@ -345,12 +366,6 @@ def report(args: Report):
                 [*key, len(c["seeds"]), *(c[k] for k in columns), c.get("p_improve", ""), c.get("p_lo", ""),
                  c.get("p_hi", ""), seeds("re"), seeds("sm"), *lengths]
             )  # fmt: skip
-    if args.plots and keys:
-        plot(table, keys, out)
-        plot_sweeps(table, keys, records, windows, out)
-    print("\n".join(lines))
-    print(f"\nwrote {out}/report.md, report.csv" + (" and plots" if args.plots and keys else ""))
-    return 0
 
 
 def bars(mid, lo, hi):
