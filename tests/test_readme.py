@@ -566,3 +566,37 @@ def test_walkers_curves_prose_is_the_committed_curves():
     assert "on sm at 80000, 160000 and 200000 steps, and at no snapshot after the first" in text
     assert at[("sac", 0, "sm_mean")] == at[("sac_pave", 0, "sm_mean")]  # one seed's initial policy is both methods'
     assert not [s for s in steps[1:] if min(at[("sac", s, "sm_mean")]) < min(at[("sac_pave", s, "sm_mean")])]
+
+
+def test_hoppers_td3_reading_is_its_rows():
+    """docs/hopper.md's reading of TD3 against TD3 + PAVE quotes its own Table 1 rows, per-seed lines and critic rows
+    (which the test above ties to the report): the seeds' sm@200 and sm ranges, the IQMs, the falls, the critic's
+    mu_inf and ndef_rate."""
+    text = read(os.path.join(ROOT, "docs", "hopper.md"))
+    flat = " ".join(text.split())
+
+    def seeds(method):  # {seed: (sm, return, length, sm@200)}
+        line = next(line for line in text.splitlines() if line.startswith(f"- {method}: seed"))
+        return {int(s): tuple(map(float, v.split(", "))) for s, v in re.findall(r"seed (\d+): ([^;]+)", line)}
+
+    def row(method, prefix="| "):
+        line = next(line for line in text.splitlines() if line.startswith(f"{prefix}{method} | "))
+        return [c.strip() for c in line.strip("|").split("|")]
+
+    base, pave = seeds("td3"), seeds("td3_pave")
+    assert len(base) == len(pave) == 5
+    b, p = (lambda i, spec: ranges([v[i] for v in base.values()], spec)), (lambda i, spec: ranges([v[i] for v in pave.values()], spec))  # fmt: skip
+    assert max(v[3] for v in pave.values()) < min(v[3] for v in base.values())
+    iqm = {m: (row(m)[6].split(" [")[0], row(m)[10].split(" [")[0]) for m in ("td3", "td3_pave")}
+    assert (f"Every PAVE seed is smoother than every base seed, and like for like too: sm@200 {p(3, '.3g')} against the "
+            f"base's {b(3, '.3g')} (IQM {iqm['td3_pave'][1]} against {iqm['td3'][1]} over 5 seeds each") in flat  # fmt: skip
+    assert f"On sm, which the shorter episodes flatter, {p(0, '.3g')} against {b(0, '.3g')}." in flat
+    interval = {m: [float(x) for x in re.findall(r"[\d.]+", row(m)[6])] for m in ("td3", "td3_pave")}
+    quoted = [f"{x:.0f} [{lo:.0f}, {hi:.0f}]" for x, lo, hi in (interval["td3_pave"], interval["td3"])]
+    assert f"the return's IQM is {quoted[0]} against the base's {quoted[1]}" in flat
+    fell = {m: re.search(r"\((\d+)%\)", row(m)[9]).group(1) for m in ("td3", "td3_pave")}
+    assert f"{fell['td3_pave']}% of PAVE's clean episodes fall against {fell['td3']}% of the base's" in flat
+    critic = {m: row(m, "| Hopper-v5 | ") for m in ("td3", "td3_pave")}
+    mu, ndef = (lambda m: float(critic[m][4].split()[0])), (lambda m: float(critic[m][7].split()[0]))
+    assert f"(μ_inf) is {mu('td3_pave'):.2f} against the base's {mu('td3'):.1g}" in flat
+    assert f"H_aa is negative definite at {ndef('td3_pave'):.0%} of the visited states against {ndef('td3'):.0%}" in flat
