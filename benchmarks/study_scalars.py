@@ -84,10 +84,11 @@ def hinge_lines(rows):
     and the highest after the first. Held: near 0 from early on; too weak a lambda3: near its start or climbing."""
     lines = []
     for run in sorted({r[:3] for r in rows if r[3] == "losses/curv"}):
-        curv = [r[5] for r in rows if (*r[:3], r[3]) == (*run, "losses/curv")]
-        later = f" -> {curv[1]:.3g}" if len(curv) > 1 else ""
-        highest = f" (highest after the first window {max(curv[1:]):.3g})" if len(curv) > 2 else ""
-        lines.append(f"{run[0]} {run[1]} seed {run[2]}: losses/curv {curv[0]:.3g}{later} ... {curv[-1]:.3g}{highest}")
+        curv = [r[5] for r in rows if r[:4] == (*run, "losses/curv")]
+        path = " -> ".join(f"{v:.3g}" for v in curv[:2])
+        if len(curv) > 2:
+            path += f" ... {curv[-1]:.3g} (highest after the first window {max(curv[1:]):.3g})"
+        lines.append(f"{run[0]} {run[1]} seed {run[2]}: losses/curv {path}")
     return (["losses/curv per window (the curvature hinge, Eq. 15):"] + lines) if lines else []
 
 
