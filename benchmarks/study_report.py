@@ -16,6 +16,8 @@ import tyro
 from study import (REACHED, SETTINGS, WINDOWS, UserError, base_of, load_plan, method_order, number, paper_flags,
                    run_paths, run_utils, split_variant, study_folder, value_name)  # fmt: skip
 
+from eval_smoothness import LENGTH_MARGIN  # noqa: E402  (the margin eval's tables use; study put the repo on the path)
+
 
 @dataclass
 class Report:
@@ -237,8 +239,6 @@ def report(args: Report):
 def paper_table(table, env_id, level, keys, windows):
     """One env and noise level as the paper's tables (Tables 1-3), with the IQM, its interval and P(sm < base);
     where episodes can end early, the mean length and falls and sm over each episode's first W steps too."""
-    from eval_smoothness import LENGTH_MARGIN  # the margin eval's tables use
-
     R = ".1f"  # returns
     paper = SETTINGS.get("paper", {}).get(env_id, {})
     title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
@@ -306,8 +306,6 @@ def per_seed_lines(table, env_id, keys, windows):
         )  # fmt: skip
         lines.append(f"- {key[1]}: {cells}")
     if with_length and w:
-        from eval_smoothness import LENGTH_MARGIN
-
         lines += ["", f"Episode length, {env_id}: length is the mean episode length and (fell) the share of episodes "
                   "that ended by termination before the time limit. sm grows with the episode length, so a policy "
                   f"that falls early scores low for the wrong reason: sm@{w} scores each episode's "
