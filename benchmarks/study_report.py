@@ -263,7 +263,8 @@ def paper_table(table, env_id, level, keys, windows):
                             + f"{fmt(c['smw_iqm'])} [{fmt(c['smw_lo'])}, {fmt(c['smw_hi'])}]"
                             + (f", {c['short']} short" if c["short"] else "") + " | "
                             + (f"{c['pw_improve']:.2f} [{fmt(c['pw_lo'], '.2f')}, {fmt(c['pw_hi'], '.2f')}]"
-                               if "pw_improve" in c else "base") + " |")  # fmt: skip
+                               if "pw_improve" in c else "base" if key[1] == base_of(key[1])
+                               else "n/a (the base's records have no lengths)") + " |")  # fmt: skip
         lines.append(
             f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
             f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "

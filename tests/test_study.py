@@ -309,6 +309,14 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
     for seed in (1, 2, 3):
         record("td3_pave", seed, [60] + falls[1:-1] + [60], [2.0] * 10, 1.8)
     assert study_report.window_for(study_report.load_records(root)) == {"Hopper-v5": 50}  # 70% reach 100..1000; all reach 50
+    # a base recorded before the lengths were (as the sensitivity study's copied td3): no P(sm@W < base), not "base"
+    for seed in (1, 2, 3):
+        path = os.path.join(root, "records", "Hopper-v5", "td3", f"seed{seed}.json")
+        r = json.load(open(path))
+        study.write_json(path, r | {"levels": {k: {"returns": v["returns"], "sm": v["sm"]} for k, v in r["levels"].items()}})
+    assert study_report.report(study_report.Report(study=root, resamples=200, plots=False)) == 0
+    pave = next(line for line in open(os.path.join(root, "report.md")).read().splitlines() if line.startswith("| td3_pave |"))
+    assert pave.endswith("| n/a (the base's records have no lengths) |")
 
 
 def check_tiny_study(root, methods):
