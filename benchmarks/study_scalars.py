@@ -9,6 +9,7 @@
 # A resumed run's events after its last save were trained again; TensorBoard's reader drops the first copies.
 import csv
 import glob
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ def windows(events, every):
 def main(args: Args):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+    logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its "TensorFlow restart" warning is that drop, per resume
     if args.every < 1:
         raise UserError(f"--every must be >= 1, got {args.every}")
     runs = sorted(glob.glob(os.path.join(args.study, "work", "*", "*", "seed*", "runs", "*", "")))
