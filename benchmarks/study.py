@@ -126,6 +126,7 @@ def number(text):
 def value_name(value):
     """The value as the name writes it: a float in its shortest exact form (20.0 -> 20, 1e-05), else as text."""
     if isinstance(value, float):
+        value = value + 0.0  # -0.0 is 0: one run, one name
         short = f"{value:g}"
         return short if float(short) == value else repr(value)
     return str(value)
@@ -143,7 +144,10 @@ def parse_vary(vary):
         if flag in parsed:
             raise UserError(f"--vary names {flag} twice; give its values once, comma-separated")
         if flag in STUDY_FLAGS:
-            raise UserError(f"--vary {flag}: the study sets it itself (use --seeds, --total-timesteps, --envs)")
+            raise UserError(f"--vary {flag}: the study sets it itself (its --seeds, --total-timesteps, --envs, "
+                            "--checkpoint-interval)")
+        if flag in BOOKKEEPING:
+            raise UserError(f"--vary {flag}: it does not change what is trained (give it once with --flags)")
         parsed[flag] = texts
     return parsed
 
@@ -677,9 +681,8 @@ def save_plan(args: Run, jobs):
     """DIR/study.json: every run any `run` asked for, so `report` and `status` can name the missing ones."""
     path = os.path.join(args.study, "study.json")
     planned = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            planned = {(r["env_id"], r["method"], r["seed"]): r for r in json.load(f)["runs"]}
+    if os.path.exists(path):  # load_plan: a cut or merge-conflicted study.json is one line, not a traceback
+        planned = {(r["env_id"], r["method"], r["seed"]): r for r in load_plan(args.study)}
     for job in jobs:
         planned[(job["env_id"], job["method"], job["seed"])] = {
             k: job[k] for k in ("env_id", "method", "seed", "file", "flags")
@@ -889,8 +892,12 @@ BOOKKEEPING = {"exp_name", "torch_deterministic", "device", "track", "wandb_proj
 
 def settings_differ(job):
     """{flag: (the record's value, the asked value)} for the settings in which a run's record differs from the job."""
-    with open(run_paths(job["study"], job["env_id"], job["method"], job["seed"])[1]) as f:
-        had = json.load(f).get("args", {})
+    path = run_paths(job["study"], job["env_id"], job["method"], job["seed"])[1]
+    try:
+        with open(path) as f:
+            had = json.load(f).get("args", {})
+    except (OSError, ValueError, AttributeError):
+        raise UserError(f"record {path} is malformed: remove it and `run` again") from None
     asked = vars(tyro.cli(run_utils.import_algorithm(job["file"]).Args, args=job["flags"]))
     plain = json.loads(json.dumps(asked))  # tuples as lists, as the record holds them
     return {k: (had[k], asked[k]) for k in plain if k not in BOOKKEEPING and k in had and had[k] != plain[k]}
@@ -929,7 +936,10 @@ def load_plan(study):
         raise UserError(f"{study} is not a study (no study.json); `run --study {study}` starts one")
     try:
         with open(path) as f:
-            return json.load(f)["runs"]
+            runs = json.load(f)["runs"]
+        for r in runs:  # each run names its env, method and seed
+            r["env_id"], r["method"], r["seed"]  # noqa: B018
+        return runs
     except (OSError, ValueError, KeyError, TypeError) as e:
         why = f"{type(e).__name__}; remove it and `run` again to remake the plan"
         raise UserError(f"cannot read {path} ({why})") from None

@@ -179,6 +179,7 @@ def fmt(x, spec=".3g"):
 
 def report(args: Report):
     args.study = study_folder(args)
+    run_utils.check_number("--resamples", args.resamples, positive=True, integer=True)
     runs = load_plan(args.study)
     records = load_records(args.study)
     out = args.out_dir or args.study
@@ -201,6 +202,7 @@ def report(args: Report):
         f"a 95% percentile-bootstrap interval ({args.resamples} resamples, seed 0); P(sm < base): the probability "
         "that a seed of the method is smoother than a seed of its base (ties half), with its bootstrap interval."
     )
+    lines += budget_lines(records)
     for env_id in sorted({k[0] for k in keys}):
         levels = sorted({k[2] for k in keys if k[0] == env_id})
         for level in levels:
@@ -236,6 +238,21 @@ def report(args: Report):
     return 0
 
 
+def budget_lines(records):
+    """A warning where one env's records trained different numbers of steps (a `run --replace-other-settings` at a
+    new budget retrains only the runs it plans): their rows and sweep points are not comparable."""
+    lines = []
+    for env_id in sorted({r["env_id"] for r in records}):
+        budgets = {}
+        for r in records:
+            if r["env_id"] == env_id:
+                budgets.setdefault(r.get("total_timesteps"), set()).add(f"{r['method']}/seed{r['seed']}")
+        if len(budgets) > 1:
+            lines += ["", f"⚠ {env_id}: the records trained different budgets, not comparable: " + "; ".join(
+                f"{steps} steps: {', '.join(sorted(runs))}" for steps, runs in sorted(budgets.items(), key=str))]
+    return lines
+
+
 def paper_table(table, env_id, level, keys, windows):
     """One env and noise level as the paper's tables (Tables 1-3), with the IQM, its interval and P(sm < base);
     where episodes can end early, the mean length and falls and sm over each episode's first W steps too."""
@@ -264,14 +281,16 @@ def paper_table(table, env_id, level, keys, windows):
                             + (f", {c['short']} short" if c["short"] else "") + " | "
                             + (f"{c['pw_improve']:.2f} [{fmt(c['pw_lo'], '.2f')}, {fmt(c['pw_hi'], '.2f')}]"
                                if "pw_improve" in c else "base" if key[1] == base_of(key[1])
-                               else "n/a (the base's records have no lengths)") + " |")  # fmt: skip
+                               else "n/a (the base's records have no lengths)" if base
+                               else "n/a (no record of its base)") + " |")  # fmt: skip
         lines.append(
             f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
             f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "
             f"{f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
             f"{fmt(c['re_iqm'], R)} [{fmt(c['re_lo'], R)}, {fmt(c['re_hi'], R)}] | {fmt(c['sm_iqm'])} "
             f"[{fmt(c['sm_lo'])}, {fmt(c['sm_hi'])}] | "
-            + (f"{c['p_improve']:.2f} [{fmt(c['p_lo'], '.2f')}, {fmt(c['p_hi'], '.2f')}]" if "p_improve" in c else "base")
+            + (f"{c['p_improve']:.2f} [{fmt(c['p_lo'], '.2f')}, {fmt(c['p_hi'], '.2f')}]" if "p_improve" in c
+               else "base" if key[1] == base_of(key[1]) else "n/a (no record of its base)")
             + " |"
             + length_cells
         )

@@ -53,8 +53,9 @@ def main(args: Args):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its "TensorFlow restart" warning is that drop, per resume
-    if args.every < 1:
-        raise UserError(f"--every must be >= 1, got {args.every}")
+    run_utils.check_number("--every", args.every, positive=True, integer=True, below=2**53)
+    if not os.path.isdir(args.study):
+        raise UserError(f"no study folder {args.study}")
     runs = sorted(glob.glob(os.path.join(args.study, "work", "*", "*", "seed*", "runs", "*", "")))
     if not runs:
         raise UserError(f"no runs with event files under {os.path.join(args.study, 'work')}")
@@ -70,6 +71,15 @@ def main(args: Args):
             name = method.replace("+", "[", 1) + "]" if "+" in method else method  # td3_pave+lambda3=20: a variant
             rows += [(env_id, name, int(seed[4:]), tag, *w) for w in windows(logged, args.every)]
     out = args.out or os.path.join(args.study, "scalars.csv")
+    if not rows:  # never a header-only file over one that had rows
+        raise UserError(f"none of --tags {' '.join(args.tags)} is in the {read} runs read; {out} left as it was")
+    found = {r[3] for r in rows}
+    if set(args.tags) - found:
+        print(f"no run logged {', '.join(sorted(set(args.tags) - found))}")
+    recorded = {tuple(p[:-5].split(os.sep)[-3:]) for p in glob.glob(os.path.join(args.study, "records", "*", "*", "seed*.json"))}
+    elsewhere = sorted("/".join(k) for k in recorded - {tuple(run.split(os.sep)[-6:-3]) for run in runs})
+    if elsewhere:  # trained on another machine (or copied records): their work/, with the event files, is not here
+        print(f"{len(elsewhere)} runs with records have no event files here, so no rows in {out}: {', '.join(elsewhere)}")
     with run_utils.writing(out, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["env_id", "method", "seed", "tag", "step", "mean", "count"])

@@ -163,6 +163,43 @@ def test_failure_reasons_values_with_hyphens_and_malformed_records(tmp_path):
         f.write("{")
     with pytest.raises(study.UserError, match="cannot read .*study.json"):
         study.load_plan(str(tmp_path))
+    # a second fault sweep: `run` on a cut study.json (a merge conflict), a plan without a run's method, a cut record
+    with pytest.raises(study.UserError, match="cannot read .*study.json"):
+        study.save_plan(study.Run(study=str(tmp_path), methods=("td3",)), [])
+    study.write_json(os.path.join(str(tmp_path), "study.json"), {"runs": [{"env_id": "Pendulum-v1"}]})
+    with pytest.raises(study.UserError, match=r"cannot read .*study.json \(KeyError"):
+        study.load_plan(str(tmp_path))
+    with open(path, "w") as f:
+        f.write('{"args": {')
+    with pytest.raises(study.UserError, match=f"record {re.escape(path)} is malformed: remove it"):
+        study.settings_differ(job | {"study": str(tmp_path)})
+
+
+def test_study_scalars_never_writes_an_empty_csv_and_names_the_runs_it_has_not(tmp_path, capsys):
+    """Found by a fault sweep: a misspelt tag replaced scalars.csv with its header; runs trained on another machine
+    (records, no event files here) were left out without a word."""
+    import study_scalars
+    from torch.utils.tensorboard import SummaryWriter
+
+    root = str(tmp_path / "s")
+    for method in ("td3_pave", "td3"):
+        write_record(root, "Pendulum-v1", method, 1, [1.0], [1.0])
+    with SummaryWriter(os.path.join(root, "work", "Pendulum-v1", "td3_pave", "seed1", "runs", "x")) as writer:
+        for step, value in ((100, 2.0), (200, 0.5)):
+            writer.add_scalar("losses/curv", value, step)
+    out = os.path.join(root, "scalars.csv")
+    with open(out, "w") as f:
+        f.write("kept\n")
+    with pytest.raises(study.UserError) as e:
+        study_scalars.main(study_scalars.Args(root, tags=("losses/curvv",), every=100))
+    assert str(e.value) == f"none of --tags losses/curvv is in the 1 runs read; {out} left as it was"
+    assert open(out).read() == "kept\n"
+    study_scalars.main(study_scalars.Args(root, every=100))
+    printed = capsys.readouterr().out
+    assert f"1 runs with records have no event files here, so no rows in {out}: Pendulum-v1/td3/seed1" in printed
+    assert "Pendulum-v1 td3_pave seed 1: losses/curv 2 -> 0.5" in printed
+    assert open(out).read().splitlines()[1:] == ["Pendulum-v1,td3_pave,1,losses/curv,100,2,1",
+                                                 "Pendulum-v1,td3_pave,1,losses/curv,200,0.5,1"]  # fmt: skip
 
 
 def test_a_run_in_training_elsewhere_is_left_alone(tmp_path, capsys):

@@ -48,6 +48,7 @@ def test_a_value_is_a_method_of_its_own_with_a_plain_folder():
     # a method alone is varied, base or not; another flag than a weight; the fast file trains the same values
     lr = planned(methods=("td3",), vary=("learning_rate=3e-4,1e-3",))
     assert lr == [("td3", 1), ("td3[learning_rate=0.0003]", 1)]
+    assert planned(methods=("td3_pave",), vary=("lambda3=-0",))[1][0] == "td3_pave[lambda3=0]"  # -0.0 is 0
     fast = study.plan(study.Run(study="/tmp/s", methods=("td3_pave",), seeds=(1,), fast=True, vary=("lambda2=0",)))
     assert fast[1]["file"] == "td3_pave_fast.py" and module_args("td3_pave_fast.py", fast[1]["flags"])["lambda2"] == 0
     # the report's order: the method, then its variants by flag and value (not as text: 0.2 < 2 < 20 < 200)
@@ -72,6 +73,10 @@ def test_a_value_is_a_method_of_its_own_with_a_plain_folder():
         (("gamma=0.9",), ("gamma=0.95",), "--vary gamma and --flags gamma both set it"),
         (("lambda3=20",), ("lambda3=5",), "--flags lambda3: a method's weight, which each method sets itself"),
         (("batch_size=0",), (), "--vary batch_size=0: --batch-size 0 must be between 1 and --buffer-size"),
+        # found by a fault sweep: a flag that changes nothing trained (the same run twice), -0 named apart from 0
+        (("device=cpu",), (), "--vary device: it does not change what is trained"),
+        (("wandb_entity=me",), (), "--vary wandb_entity: it does not change what is trained"),
+        (("lambda3=0,-0",), (), "--vary lambda3=0,-0 gives the value 0 twice"),
     ],
 )
 def test_values_the_algorithm_file_refuses_are_refused_before_anything_trains(vary, flags, message):
@@ -146,6 +151,27 @@ def write_record(root, method, seed, returns, sm, lengths=None, sm_at=None):
                         f"seed{seed}.json")  # fmt: skip
     study.write_json(path, {"method": method, "env_id": "Hopper-v5" if lengths else "Pendulum-v1", "seed": seed,
                             "train_seconds": 60.0, "levels": {"0.0": level}})  # fmt: skip
+
+
+def test_mixed_budgets_a_missing_base_and_no_resamples_are_said(tmp_path, capsys):
+    """Found by a fault sweep: a `--replace-other-settings` run at a new budget retrains only what it plans, and the
+    report mixed 300- and 200-step records without a word; a variant without its base's record read 'base'."""
+    root = str(tmp_path / "s")
+    for method, steps in (("td3", 300), ("td3_pave", 300), ("td3_pave[lambda3=20]", 200)):
+        write_record(root, method, 1, [-150.0], [1.0])
+        path = study.run_paths(root, "Pendulum-v1", method, 1)[1]
+        study.write_json(path, json.load(open(path)) | {"total_timesteps": steps})
+    study.write_json(os.path.join(root, "study.json"), {"runs": []})
+    with pytest.raises(study.UserError, match="--resamples must be an integer >= 1, got 0"):
+        study_report.report(study_report.Report(study=root, resamples=0))
+    assert study_report.report(study_report.Report(study=root, resamples=200, plots=False)) == 0
+    text = open(os.path.join(root, "report.md")).read()
+    assert ("⚠ Pendulum-v1: the records trained different budgets, not comparable: 200 steps: "
+            "td3_pave[lambda3=20]/seed1; 300 steps: td3/seed1, td3_pave/seed1") in text
+    os.remove(study.run_paths(root, "Pendulum-v1", "td3", 1)[1])
+    assert study_report.report(study_report.Report(study=root, resamples=200, plots=False)) == 0
+    rows = [line for line in open(os.path.join(root, "report.md")).read().splitlines() if line.startswith("| td3_pave")]
+    assert len(rows) == 2 and all(row.endswith("| n/a (no record of its base) |") for row in rows)
 
 
 def test_the_front_and_the_sweep_section_on_hand_made_records(tmp_path):
