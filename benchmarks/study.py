@@ -747,6 +747,12 @@ def run(args: Run):
             + ", ".join(f"--{k.replace('_', '-')} {had} there, {asked} asked" for k, (had, asked) in differ.items())
             + "): use a new --study folder for new settings, or --replace-other-settings to set them aside and retrain"
         )
+    unevaluated = {name(j): lack for j in done if (lack := evaluation_lacks(j))}
+    if unevaluated:  # kept: the evaluation is not a setting of the training
+        key, lack = next(iter(unevaluated.items()))
+        print(f"{len(unevaluated)} records lack evaluations asked now (e.g. {key}: {', '.join(lack)}) and stay as they "
+              "are; move such a record out of records/ and `run` again to evaluate its checkpoint anew (nothing "
+              "trains again)", flush=True)  # fmt: skip
     for job in jobs:
         module = run_utils.import_algorithm(job["file"])
         run_args = tyro.cli(module.Args, args=job["flags"])
@@ -901,6 +907,19 @@ def settings_differ(job):
     asked = vars(tyro.cli(run_utils.import_algorithm(job["file"]).Args, args=job["flags"]))
     plain = json.loads(json.dumps(asked))  # tuples as lists, as the record holds them
     return {k: (had[k], asked[k]) for k in plain if k not in BOOKKEEPING and k in had and had[k] != plain[k]}
+
+
+def evaluation_lacks(job):
+    """What a run's record lacks of the evaluation the job asks (noise levels, critic metrics, clean episodes)."""
+    with open(run_paths(job["study"], job["env_id"], job["method"], job["seed"])[1]) as f:
+        record = json.load(f)  # readable: settings_differ opened it first
+    levels = {float(level) for level in record["levels"]}
+    lack = [f"obs noise {s:g}" for s in job["obs_noise"] if s not in levels]
+    if job["critic_metrics"] and not record.get("critic"):
+        lack.append("critic metrics")
+    if len(record["levels"].get("0.0", {}).get("returns", [])) < job["episodes"]:
+        lack.append(f"{job['episodes']} clean episodes ({len(record['levels'].get('0.0', {}).get('returns', []))} there)")
+    return lack
 
 
 def failure_reason(e):

@@ -175,6 +175,19 @@ def test_failure_reasons_values_with_hyphens_and_malformed_records(tmp_path):
         study.settings_differ(job | {"study": str(tmp_path)})
 
 
+def test_a_record_without_the_evaluation_asked_now_is_said(tmp_path, capsys):
+    """Found by a fault sweep: --obs-noise, --critic-metrics and --episodes were silently ignored where records
+    existed; `run` keeps the record (the training is the same) and says what it lacks and how to evaluate anew."""
+    write_record(str(tmp_path), "Pendulum-v1", "td3", 1, [1.0], [1.0])
+    asked = study.Run(study=str(tmp_path), methods=("td3",), seeds=(1,), obs_noise=(0.05,), critic_metrics=True,
+                      episodes=2, dry_run=True)  # fmt: skip
+    assert study.run(asked) == 0
+    assert ("1 records lack evaluations asked now (e.g. Pendulum-v1/td3/seed1: obs noise 0.05, critic metrics, 2 "
+            "clean episodes (1 there)) and stay as they are") in capsys.readouterr().out
+    assert study.run(study.Run(study=str(tmp_path), methods=("td3",), seeds=(1,), episodes=1, dry_run=True)) == 0
+    assert "lack evaluations" not in capsys.readouterr().out
+
+
 def test_study_scalars_never_writes_an_empty_csv_and_names_the_runs_it_has_not(tmp_path, capsys):
     """Found by a fault sweep: a misspelt tag replaced scalars.csv with its header; runs trained on another machine
     (records, no event files here) were left out without a word."""
