@@ -751,8 +751,8 @@ def run(args: Run):
     if unevaluated:  # kept: the evaluation is not a setting of the training
         key, lack = next(iter(unevaluated.items()))
         print(f"{len(unevaluated)} records lack evaluations asked now (e.g. {key}: {', '.join(lack)}) and stay as they "
-              "are; move such a record out of records/ and `run` again to evaluate its checkpoint anew (nothing "
-              "trains again)", flush=True)  # fmt: skip
+              "are; move such a record out of records/ and `run` again to evaluate its checkpoint anew (with its "
+              "work/ folder here, nothing trains again)", flush=True)  # fmt: skip
     for job in jobs:
         module = run_utils.import_algorithm(job["file"])
         run_args = tyro.cli(module.Args, args=job["flags"])
