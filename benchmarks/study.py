@@ -698,8 +698,8 @@ def make_executor(args: Run):
     cloudpickle.register_pickle_by_value(run_utils)  # nor run_utils (a job's path need not hold the repo)
 
     folder = os.path.join(args.study, "jobs", "%j")
-    if args.executor == "local":
-        executor = submitit.AutoExecutor(folder=folder, cluster="local")
+    if args.executor == "local":  # one folder: submitit's local job can open jobs/<pid>/ before its parent makes it
+        executor = submitit.AutoExecutor(folder=os.path.join(args.study, "jobs"), cluster="local")
         executor.update_parameters(timeout_min=args.timeout_min)
         return executor
     try:

@@ -141,7 +141,7 @@ def page_rows(path):
             kind = "noise" if "Table 3" in line else "critic" if "critics" in line else "clean"
         if not line.startswith("|"):
             header = None
-            if re.match(r"- (td3|sac)\w*: seed \d", line):
+            if re.match(r"- (td3|sac)[\w\[\]=.+-]*: seed \d", line):  # td3_pave[lambda3=20]: seed 1: ...
                 rows.append(("per seed", line))
             continue
         header = header or line
