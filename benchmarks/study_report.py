@@ -110,16 +110,20 @@ def load_records(study):
 def window_for(records):
     """Per env, the length-matched window W: the largest of WINDOWS that at least REACHED of the clean episodes of
     every method reach (None where no W is, or the records have no lengths). An episode shorter than W is not
-    scored, so a policy that falls early cannot lower its sm@W; the window is common to the methods compared."""
-    reached = {}
+    scored, so a policy that falls early cannot lower its sm@W; the window is common to the methods compared.
+    An env whose episodes all run one fixed length (Pendulum: 200 steps, never ended early) has none: sm is sm@W."""
+    reached, uneven = {}, set()
     for r in records:
         clean = r["levels"].get("0.0", {})
         if "lengths" in clean:
             reached.setdefault(r["env_id"], {}).setdefault(r["method"], []).extend(clean["lengths"])
+            if any(clean["terminated"]):
+                uneven.add(r["env_id"])
+    uneven |= {env for env, methods in reached.items() if len({n for v in methods.values() for n in v}) > 1}
     return {
         env: max((w for w in WINDOWS if all(np.mean(np.array(v) >= w) >= REACHED for v in methods.values())),
                  default=None)
-        for env, methods in reached.items()
+        for env, methods in reached.items() if env in uneven
     }  # fmt: skip
 
 
@@ -147,7 +151,7 @@ def summarize(records, resamples, windows=None):
             cell["seeds"].append(r["seed"])
             cell["re"].append(float(np.mean(episodes["returns"])))
             cell["sm"].append(float(np.mean(episodes["sm"])))
-            if "lengths" in episodes:  # records before the episode lengths have none
+            if "lengths" in episodes and r["env_id"] in windows:  # records before the episode lengths have none
                 cell.setdefault("len", []).append(float(np.mean(episodes["lengths"])))
                 cell.setdefault("fell", []).append(float(np.mean(episodes["terminated"])))
                 scored = [x for x in episodes["sm_window"].get(str(windows.get(r["env_id"])), []) if x is not None]

@@ -359,6 +359,11 @@ def test_report_matches_lengths_and_a_falling_method_cannot_win(tmp_path):
     for seed in (1, 2, 3):
         record("td3_pave", seed, [60] + falls[1:-1] + [60], [2.0] * 10, 1.8)
     assert study_report.window_for(study_report.load_records(root)) == {"Hopper-v5": 50}  # 70% reach 100..1000; all reach 50
+    # a fixed-horizon env (Pendulum: every episode 200 steps, none ended early) has no window: sm is its sm@200
+    fixed = {"env_id": "Pendulum-v1", "method": "td3", "levels": {"0.0": {"lengths": [200] * 3, "terminated": [False] * 3}}}
+    assert study_report.window_for([fixed]) == {}
+    fixed["levels"]["0.0"]["terminated"][0] = True  # one ended by termination at 200: lengths matter there
+    assert study_report.window_for([fixed]) == {"Pendulum-v1": 200}
     # a base recorded before the lengths were (as the sensitivity study's copied td3): no P(sm@W < base), not "base"
     for seed in (1, 2, 3):
         path = os.path.join(root, "records", "Hopper-v5", "td3", f"seed{seed}.json")
