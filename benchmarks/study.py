@@ -635,6 +635,9 @@ def plan(args: Run):
                         "executor": args.executor,
                     }
                 )
+    for job in jobs:  # a misspelt flag or a bad value in --flags: one line now, not the file's help box later
+        if read_args(run_utils.import_algorithm(job["file"]), job["flags"]) is None:
+            raise UserError(f"{job['file']} cannot read --flags {' '.join(args.flags)}")
     # the noise references first, then seed by seed: a study stopped half-way has every method at its first seeds
     return sorted(
         jobs, key=lambda j: (j["reference"] != (j["env_id"], j["method"], j["seed"]), args.seeds.index(j["seed"]))

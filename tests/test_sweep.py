@@ -77,6 +77,7 @@ def test_a_value_is_a_method_of_its_own_with_a_plain_folder():
         (("device=cpu",), (), "--vary device: it does not change what is trained"),
         (("wandb_entity=me",), (), "--vary wandb_entity: it does not change what is trained"),
         (("lambda3=0,-0",), (), "--vary lambda3=0,-0 gives the value 0 twice"),
+        ((), ("learning_starts=abc",), "td3_pave.py cannot read --flags learning_starts=abc"),  # not tyro's help box
     ],
 )
 def test_values_the_algorithm_file_refuses_are_refused_before_anything_trains(vary, flags, message):
