@@ -66,8 +66,15 @@ def paper_flags(method: str, env_id: str) -> dict:
 
 
 def to_cli(flags: dict) -> list[str]:
-    """{"buffer_size": 200000, "hidden_sizes": "64 64"} -> ["--buffer-size", "200000", "--hidden-sizes", "64", "64"]"""
-    return [part for k, v in flags.items() for part in (f"--{k.replace('_', '-')}", *str(v).split())]
+    """{"buffer_size": 200000, "hidden_sizes": "64 64"} -> ["--buffer-size", "200000", "--hidden-sizes", "64", "64"];
+    an on/off flag as the files take it: {"autotune": "True"} -> ["--autotune"], "False" -> ["--no-autotune"]."""
+    def parts(k, v):
+        flag = k.replace("_", "-")
+        if str(v).lower() in ("true", "false"):
+            return [f"--{flag}" if str(v).lower() == "true" else f"--no-{flag}"]
+        return [f"--{flag}", *str(v).split()]
+
+    return [part for k, v in flags.items() for part in parts(k, v)]
 
 
 def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=False, checkpoint_interval=0,

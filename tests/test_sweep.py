@@ -49,6 +49,9 @@ def test_a_value_is_a_method_of_its_own_with_a_plain_folder():
     lr = planned(methods=("td3",), vary=("learning_rate=3e-4,1e-3",))
     assert lr == [("td3", 1), ("td3[learning_rate=0.0003]", 1)]
     assert planned(methods=("td3_pave",), vary=("lambda3=-0",))[1][0] == "td3_pave[lambda3=0]"  # -0.0 is 0
+    on = study.plan(study.Run(study="/tmp/s", methods=("sac_pave",), seeds=(1,), vary=("autotune=true",)))
+    assert [j["method"] for j in on] == ["sac_pave", "sac_pave[autotune=True]"]  # an on/off flag: --autotune
+    assert module_args("sac_pave.py", on[1]["flags"])["autotune"] and not module_args("sac_pave.py", on[0]["flags"])["autotune"]
     fast = study.plan(study.Run(study="/tmp/s", methods=("td3_pave",), seeds=(1,), fast=True, vary=("lambda2=0",)))
     assert fast[1]["file"] == "td3_pave_fast.py" and module_args("td3_pave_fast.py", fast[1]["flags"])["lambda2"] == 0
     # the report's order: the method, then its variants by flag and value (not as text: 0.2 < 2 < 20 < 200)
