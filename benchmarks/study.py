@@ -144,7 +144,7 @@ def parse_vary(vary):
     parsed = {}
     for item in vary:
         flag, _, values = item.partition("=")
-        flag = flag.lstrip("-").replace("-", "_")
+        flag = flag.strip().lstrip("-").replace("-", "_")
         texts = [v.strip() for v in values.split(",")]
         if not flag or not all(texts):
             raise UserError(f"--vary takes FLAG=VALUE,VALUE,..., got {item!r}")
