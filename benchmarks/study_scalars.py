@@ -112,6 +112,7 @@ def plot(rows, tags, stem):
 
     for env_id in sorted({r[0] for r in rows}):
         methods = sorted({r[1] for r in rows if r[0] == env_id})
+        colors = [f"C{i}" for i in range(10)] if len(methods) <= 10 else plt.get_cmap("tab20").colors  # distinct
         fig, axes = plt.subplots(1, len(tags), figsize=(5.5 * len(tags), 4), squeeze=False)
         for ax, tag in zip(axes[0], tags):
             for i, method in enumerate(methods):
@@ -119,7 +120,7 @@ def plot(rows, tags, stem):
                 for seed in sorted({r[2] for r in rows if r[:2] == (env_id, method)}):
                     points = [(r[4], r[5]) for r in rows if r[:4] == (env_id, method, seed, tag)]
                     if points:
-                        ax.plot(*zip(*points), color=f"C{i}", lw=1.2, alpha=0.8, label=label)
+                        ax.plot(*zip(*points), color=colors[i % len(colors)], lw=1.2, alpha=0.8, label=label)
                         label = None
             values = [r[5] for r in rows if r[0] == env_id and r[3] == tag]
             if values and min(values) > 0:
