@@ -86,8 +86,11 @@ def main(args: Args):
         writer.writerows((*r[:5], f"{r[5]:.6g}", r[6]) for r in rows)
     print(f"{out}: {len(rows)} rows from {read} runs")
     print("\n".join(hinge_lines(rows)))
-    if args.plot:
-        plot(rows, args.plot, os.path.splitext(out)[0])
+    drawn = [t for t in args.plot if t in found]
+    if set(args.plot) - set(drawn):
+        print(f"--plot: no rows of {', '.join(t for t in args.plot if t not in found)} (not in --tags, or logged by no run)")
+    if drawn:
+        plot(rows, drawn, os.path.splitext(out)[0])
 
 
 def hinge_lines(rows):

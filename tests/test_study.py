@@ -213,6 +213,8 @@ def test_study_scalars_never_writes_an_empty_csv_and_names_the_runs_it_has_not(t
     assert "Pendulum-v1 td3_pave seed 1: losses/curv 2 -> 0.5" in printed
     assert open(out).read().splitlines()[1:] == ["Pendulum-v1,td3_pave,1,losses/curv,100,2,1",
                                                  "Pendulum-v1,td3_pave,1,losses/curv,200,0.5,1"]  # fmt: skip
+    study_scalars.main(study_scalars.Args(root, every=100, plot=("losses/curvv",)))  # a misspelt tag: said, not drawn
+    assert "--plot: no rows of losses/curvv" in capsys.readouterr().out and not glob.glob(os.path.join(root, "*.png"))
 
 
 def test_a_run_in_training_elsewhere_is_left_alone(tmp_path, capsys):
