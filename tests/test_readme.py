@@ -600,3 +600,88 @@ def test_hoppers_td3_reading_is_its_rows():
     mu, ndef = (lambda m: float(critic[m][4].split()[0])), (lambda m: float(critic[m][7].split()[0]))
     assert f"(μ_inf) is {mu('td3_pave'):.2f} against the base's {mu('td3'):.1g}" in flat
     assert f"H_aa is negative definite at {ndef('td3_pave'):.0%} of the visited states against {ndef('td3'):.0%}" in flat
+
+
+def weights_claims():
+    """The sentences of docs/weights.md (and the README's summary) that quote numbers, made from the page's own
+    per-seed lines and critic rows (which the test above ties to the report) and the study's scalars.csv; each
+    with the comparison it claims, checked here too."""
+    text = read(os.path.join(ROOT, "docs", "weights.md"))
+    seeds = {}
+    for line in text.splitlines():
+        if m := re.match(r"- (td3[\w\[\]=.]*): (seed .*)", line):
+            seeds[m[1]] = [tuple(map(float, v.split(", "))) for v in re.findall(r"seed \d+: ([^;]+)", m[2])]
+    critic = {}
+    for line in text.splitlines():
+        if line.startswith("| Pendulum-v1 | "):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            critic[cells[1]] = {k: cells[i].split(" (")[0] for k, i in (("M_sup", 2), ("M_mean", 3), ("mu_inf", 4))}
+    sm = lambda *ms: [v[0] for m in ms for v in seeds[m]]  # noqa: E731
+    re_ = lambda *ms: [v[1] for m in ms for v in seeds[m]]  # noqa: E731
+    r3, r1 = (lambda v: ranges(v, ".3g")), (lambda v: ranges(v, ".1f"))
+
+    def listed(values, spec):
+        texts = [f"{v:{spec}}" for v in values]
+        return ", ".join(texts[:-1]) + " and " + texts[-1]
+
+    high3, l1_ok = ("td3_pave", "td3_pave[lambda3=20]", "td3_pave[lambda3=200]"), ("td3_pave[lambda1=0]", "td3_pave[lambda1=0.2]", "td3_pave[lambda1=20]")  # fmt: skip
+    l2 = [m for m in seeds if m.startswith("td3_pave[lambda2=")]
+    assert len(l2) == 4 and all(len(seeds[m]) == 3 for m in seeds), "every configuration at seeds 1-3"
+    # not separated from td3; 0.2 between PAVE's and td3's; from 2 to 200 smoother than every td3 seed
+    assert min(sm("td3")) < max(sm("td3_pave[lambda3=0]")) and min(sm("td3_pave[lambda3=0]")) < max(sm("td3"))
+    assert max(sm(*high3)) < min(sm("td3_pave[lambda3=0.2]")) and max(sm("td3_pave[lambda3=0.2]")) < min(sm("td3_pave[lambda3=0]"))
+    assert max(sm(*l1_ok)) < min(sm("td3")) and min(re_("td3_pave[lambda1=200]")) < min(re_("td3")) - 100
+    assert min(sm("td3_pave[lambda1=200]")) > max(sm("td3_pave"))  # "sm rises"
+    assert min(re_(*high3)) > min(re_("td3")) - 1  # more λ3 "costs nothing"
+    assert min(sm("td3_pave[lambda1=0]")) <= max(sm("td3_pave"))  # MPR off "as smooth as with it"
+    for f in (sm, re_):  # λ2 "moved neither": its values' seeds overlap the default's, sm and return
+        assert min(f(*l2)) <= max(f("td3_pave")) and max(f(*l2)) >= min(f("td3_pave"))
+    c, mu = critic, (lambda m: critic[m]["mu_inf"])  # noqa: E731
+    rows = list(csv.DictReader(open(os.path.join(ROOT, "results", "sensitivity_pendulum", "scalars.csv"))))
+    hinge = {}
+    for r in rows:
+        if r["tag"] == "losses/curv":
+            hinge.setdefault((r["method"], r["seed"]), []).append((int(r["step"]), float(r["mean"])))
+    curve = lambda m: [sorted(v) for (method, _), v in hinge.items() if method == m]  # noqa: E731
+    at2 = [m for m in {k[0] for k in hinge} if "lambda3" not in m]
+    others = [m for m in seeds if m != "td3_pave[lambda1=200]"]
+    assert min(re_(*others)) > min(re_("td3")) - 5  # "every other configuration stays near TD3's"
+    readme = [
+        f"the return collapses, {listed(re_('td3_pave[lambda1=200]'), '.1f')}, where every other configuration stays near TD3's",
+        f"keeps sm at {r3(sm(*high3))} per seed (λ3 = 0: {r3(sm('td3_pave[lambda3=0]'))}, TD3: {r3(sm('td3'))})",
+        f"at a tenth of the paper's λ3 the hinge climbs back to {r3([v[-1][1] for v in curve('td3_pave[lambda3=0.2]')])} by the end",
+    ]
+    return text, readme, [
+        f"policy is not separated from plain TD3: sm {r3(sm('td3_pave[lambda3=0]'))} over 3 seeds against td3's {r3(sm('td3'))}",
+        f"At a tenth of the paper's value, 0.2, sm is {r3(sm('td3_pave[lambda3=0.2]'))}, between the two",
+        f"from the paper's 2.0 to 100 times it, {r3(sm(*high3))} per seed, at TD3's return ({r1(re_(*high3))} against {r1(re_('td3'))})",
+        f"every seed keeps a return of {r1(re_(*l1_ok))} (td3: {r1(re_('td3'))}) and is smoother than every TD3 seed",
+        f"the return collapses, {listed(re_('td3_pave[lambda1=200]'), '.1f')}, and sm rises to {listed(sm('td3_pave[lambda1=200]'), '.3g')}, "
+        f"against the default's {r3(sm('td3_pave'))}",
+        f"At 0, MPR off, the policy is as smooth as with it (sm {r3(sm('td3_pave[lambda1=0]'))})",
+        f"over 0 to 100 times its value: sm {r3(sm(*l2))}, return {r1(re_(*l2))} per seed",
+        f"μ_inf {mu('td3_pave[lambda3=0]')} without Curv (td3: {mu('td3')}), {mu('td3_pave[lambda3=0.2]')} at 0.2, "
+        f"{mu('td3_pave')} at the paper's 2.0, and {r3([float(mu('td3_pave[lambda3=20]')), float(mu('td3_pave[lambda3=200]'))])} at 20 and 200",
+        f"M_mean {c['td3_pave[lambda1=0]']['M_mean']} without MPR (td3: {c['td3']['M_mean']}), {c['td3_pave']['M_mean']} at the "
+        f"paper's 2.0, {c['td3_pave[lambda1=20]']['M_mean']} at 20 and {c['td3_pave[lambda1=200]']['M_mean']} at 200 (M_sup "
+        + ", ".join(c[m]["M_sup"] for m in ("td3_pave[lambda1=0]", "td3_pave", "td3_pave[lambda1=20]", "td3_pave[lambda1=200]")) + ")",
+        f"(μ_inf {mu('td3_pave[lambda1=200]')}: Curv holds it)",
+        f"At λ3 = 0.2 the hinge drops to {r3([v[1][1] for v in curve('td3_pave[lambda3=0.2]')])} in the first window after "
+        f"the warm-up and climbs back to {r3([v[-1][1] for v in curve('td3_pave[lambda3=0.2]')])} by the end",
+        f"At the paper's 2.0 (every λ1 and λ2 value) it ends at {r3([v[-1][1] for m in at2 for v in curve(m)])}; at 20 and 200 "
+        f"below {max(x for m in ('td3_pave[lambda3=20]', 'td3_pave[lambda3=200]') for v in curve(m) for _, x in v[1:]):.3g}",
+    ]
+
+
+def test_the_weights_pages_reading_is_its_rows(reports):
+    """Issue 33: every number of docs/weights.md's reading is its own per-seed lines, critic rows or the study's
+    scalars.csv, with the comparison it makes; its Pareto front and timings are the report's lines."""
+    text, readme, claims = weights_claims()
+    flat = " ".join(text.split())
+    assert [c for c in claims if c not in flat] == []
+    choosing = " ".join(section(read(README), "## Choosing the weights").split())
+    assert [c for c in readme if c not in choosing] == []
+    report = read(reports[os.path.join(ROOT, "results", "sensitivity_pendulum")])
+    front = report.split("Pareto front of")[1].split("\n\n")[1].splitlines()
+    timing = [line for line in report.split("## Training time")[1].split("\n\n")[1].splitlines()]
+    assert all(line in text.splitlines() for line in front + timing) and len(front) >= 2 and len(timing) == 14
