@@ -923,12 +923,16 @@ def evaluation_lacks(job):
     """What a run's record lacks of the evaluation the job asks (noise levels, critic metrics, clean episodes)."""
     with open(run_paths(job["study"], job["env_id"], job["method"], job["seed"])[1]) as f:
         record = json.load(f)  # readable: settings_differ opened it first
-    levels = {float(level) for level in record["levels"]}
-    lack = [f"obs noise {s:g}" for s in job["obs_noise"] if s not in levels]
+    try:
+        levels = record["levels"]
+        lack = [f"obs noise {s:g}" for s in job["obs_noise"] if s not in {float(level) for level in levels}]
+        episodes = len(levels.get("0.0", {}).get("returns", []))
+    except (KeyError, TypeError, ValueError, AttributeError):  # a malformed record: `report` names it
+        return []
     if job["critic_metrics"] and not record.get("critic"):
         lack.append("critic metrics")
-    if len(record["levels"].get("0.0", {}).get("returns", [])) < job["episodes"]:
-        lack.append(f"{job['episodes']} clean episodes ({len(record['levels'].get('0.0', {}).get('returns', []))} there)")
+    if episodes < job["episodes"]:
+        lack.append(f"{job['episodes']} clean episodes ({episodes} there)")
     return lack
 
 
