@@ -117,7 +117,7 @@ def window_for(records):
         clean = r["levels"].get("0.0", {})
         if "lengths" in clean:
             reached.setdefault(r["env_id"], {}).setdefault(r["method"], []).extend(clean["lengths"])
-            if any(clean["terminated"]):
+            if any(clean.get("terminated", ())):
                 uneven.add(r["env_id"])
     uneven |= {env for env, methods in reached.items() if len({n for v in methods.values() for n in v}) > 1}
     return {
