@@ -257,6 +257,13 @@ def budget_lines(records):
     return lines
 
 
+def versus_base(c, prefix, method, missing):
+    """A P(... < base) cell: the probability with its interval, 'base' on the base's own row, else why there is none."""
+    if f"{prefix}_improve" in c:
+        return f"{c[prefix + '_improve']:.2f} [{fmt(c[prefix + '_lo'], '.2f')}, {fmt(c[prefix + '_hi'], '.2f')}]"
+    return "base" if method == base_of(method) else missing
+
+
 def paper_table(table, env_id, level, keys, windows):
     """One env and noise level as the paper's tables (Tables 1-3), with the IQM, its interval and P(sm < base);
     where episodes can end early, the mean length and falls and sm over each episode's first W steps too."""
@@ -283,18 +290,15 @@ def paper_table(table, env_id, level, keys, windows):
                             + (" ⚠ not like for like" if unlike else "") + " | "
                             + f"{fmt(c['smw_iqm'])} [{fmt(c['smw_lo'])}, {fmt(c['smw_hi'])}]"
                             + (f", {c['short']} short" if c["short"] else "") + " | "
-                            + (f"{c['pw_improve']:.2f} [{fmt(c['pw_lo'], '.2f')}, {fmt(c['pw_hi'], '.2f')}]"
-                               if "pw_improve" in c else "base" if key[1] == base_of(key[1])
-                               else "n/a (the base's records have no lengths)" if base
-                               else "n/a (no record of its base)") + " |")  # fmt: skip
+                            + versus_base(c, "pw", key[1], "n/a (the base's records have no lengths)" if base
+                                          else "n/a (no record of its base)") + " |")  # fmt: skip
         lines.append(
             f"| {key[1]} | {len(c['seeds'])} | {fmt(c['re_mean'], R)} ({fmt(c['re_std'], R)}) | "
             f"{fmt(c['sm_mean'])} ({fmt(c['sm_std'])}) | "
             f"{f'{p[0]} ({p[1]})' if p else ''} | {f'{p[2]} ({p[3]})' if p else ''} | "
             f"{fmt(c['re_iqm'], R)} [{fmt(c['re_lo'], R)}, {fmt(c['re_hi'], R)}] | {fmt(c['sm_iqm'])} "
             f"[{fmt(c['sm_lo'])}, {fmt(c['sm_hi'])}] | "
-            + (f"{c['p_improve']:.2f} [{fmt(c['p_lo'], '.2f')}, {fmt(c['p_hi'], '.2f')}]" if "p_improve" in c
-               else "base" if key[1] == base_of(key[1]) else "n/a (no record of its base)")
+            + versus_base(c, "p", key[1], "n/a (no record of its base)")
             + " |"
             + length_cells
         )
