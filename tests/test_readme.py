@@ -568,6 +568,15 @@ def test_walkers_curves_prose_is_the_committed_curves():
     assert not [s for s in steps[1:] if min(at[("sac", s, "sm_mean")]) < min(at[("sac_pave", s, "sm_mean")])]
 
 
+def per_seed(text):
+    """A page's per-seed lines, {method: {seed: (sm, return[, length, sm@W])}}."""
+    out = {}
+    for line in text.splitlines():
+        if m := re.match(r"- ((?:td3|sac)[\w\[\]=.+-]*): (seed .*)", line):
+            out[m[1]] = {int(s): tuple(map(float, v.split(", "))) for s, v in re.findall(r"seed (\d+): ([^;]+)", m[2])}
+    return out
+
+
 def test_hoppers_td3_reading_is_its_rows():
     """docs/hopper.md's reading of TD3 against TD3 + PAVE quotes its own Table 1 rows, per-seed lines and critic rows
     (which the test above ties to the report): the seeds' sm@200 and sm ranges, the IQMs, the falls, the critic's
@@ -575,9 +584,7 @@ def test_hoppers_td3_reading_is_its_rows():
     text = read(os.path.join(ROOT, "docs", "hopper.md"))
     flat = " ".join(text.split())
 
-    def seeds(method):  # {seed: (sm, return, length, sm@200)}
-        line = next(line for line in text.splitlines() if line.startswith(f"- {method}: seed"))
-        return {int(s): tuple(map(float, v.split(", "))) for s, v in re.findall(r"seed (\d+): ([^;]+)", line)}
+    seeds = lambda method: per_seed(text)[method]  # noqa: E731  {seed: (sm, return, length, sm@200)}
 
     def row(method, prefix="| "):
         line = next(line for line in text.splitlines() if line.startswith(f"{prefix}{method} | "))
@@ -607,10 +614,7 @@ def weights_claims():
     per-seed lines and critic rows (which the test above ties to the report) and the study's scalars.csv; each
     with the comparison it claims, checked here too."""
     text = read(os.path.join(ROOT, "docs", "weights.md"))
-    seeds = {}
-    for line in text.splitlines():
-        if m := re.match(r"- (td3[\w\[\]=.]*): (seed .*)", line):
-            seeds[m[1]] = [tuple(map(float, v.split(", "))) for v in re.findall(r"seed \d+: ([^;]+)", m[2])]
+    seeds = {method: list(values.values()) for method, values in per_seed(text).items()}
     critic = {}
     for line in text.splitlines():
         if line.startswith("| Pendulum-v1 | "):
