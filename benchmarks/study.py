@@ -707,13 +707,12 @@ def make_executor(args: Run):
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # jobs need not import this file by name,
     cloudpickle.register_pickle_by_value(run_utils)  # nor run_utils (a job's path need not hold the repo)
 
-    folder = os.path.join(args.study, "jobs", "%j")
     if args.executor == "local":  # one folder: submitit's local job can open jobs/<pid>/ before its parent makes it
         executor = submitit.AutoExecutor(folder=os.path.join(args.study, "jobs"), cluster="local")
         executor.update_parameters(timeout_min=args.timeout_min)
         return executor
     try:
-        executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+        executor = submitit.AutoExecutor(folder=os.path.join(args.study, "jobs", "%j"), cluster="slurm")
     except RuntimeError as e:  # sbatch found, srun not
         raise UserError(f"--executor slurm: no Slurm here ({run_utils.first_line(e)})") from None
     if executor.cluster != "slurm":

@@ -52,7 +52,7 @@ def windows(events, every):
 def main(args: Args):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its "TensorFlow restart" warning is that drop, per resume
+    logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its "TensorFlow restart" warning: that drop, per resume
     run_utils.check_number("--every", args.every, positive=True, integer=True, below=2**53)
     if not os.path.isdir(args.study):
         raise UserError(f"no study folder {args.study}")
@@ -76,10 +76,12 @@ def main(args: Args):
     found = {r[3] for r in rows}
     if set(args.tags) - found:
         print(f"no run logged {', '.join(sorted(set(args.tags) - found))}")
-    recorded = {tuple(p[:-5].split(os.sep)[-3:]) for p in glob.glob(os.path.join(args.study, "records", "*", "*", "seed*.json"))}
+    records = glob.glob(os.path.join(args.study, "records", "*", "*", "seed*.json"))
+    recorded = {tuple(p[: -len(".json")].split(os.sep)[-3:]) for p in records}  # (env, method folder, seedN)
     elsewhere = sorted("/".join(k) for k in recorded - {tuple(run.split(os.sep)[-6:-3]) for run in runs})
     if elsewhere:  # trained on another machine (or copied records): their work/, with the event files, is not here
-        print(f"{len(elsewhere)} runs with records have no event files here, so no rows in {out}: {', '.join(elsewhere)}")
+        print(f"{len(elsewhere)} runs with records have no event files here, so no rows in {out}: "
+              + ", ".join(elsewhere))
     with run_utils.writing(out, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["env_id", "method", "seed", "tag", "step", "mean", "count"])
@@ -88,7 +90,8 @@ def main(args: Args):
     print("\n".join(hinge_lines(rows)))
     drawn = [t for t in args.plot if t in found]
     if set(args.plot) - set(drawn):
-        print(f"--plot: no rows of {', '.join(t for t in args.plot if t not in found)} (not in --tags, or logged by no run)")
+        missing = ", ".join(t for t in args.plot if t not in found)
+        print(f"--plot: no rows of {missing} (not in --tags, or logged by no run)")
     if drawn:
         plot(rows, drawn, os.path.splitext(out)[0])
 
