@@ -81,7 +81,13 @@ class Args:
     lambda2: float = 0.005
     """weight of VFC, the vector-field consistency term (Eq. 13)"""
     lambda3: float = 2.0
-    """weight of Curv, the curvature-preservation hinge (Eq. 15)"""
+    """weight of Curv, the curvature-preservation hinge (Eq. 15; the initial value with --autotune-lambda3)"""
+    autotune_lambda3: bool = False
+    """if toggled, learn lambda3 (kept in [1e-4, 1e3]) so that the Curv hinge is held at --curv-target, as --autotune
+    holds SAC's entropy at its target: dual ascent on log(lambda3), Adam at --learning-rate, logged as losses/lambda3"""
+    curv_target: float = 0.1
+    """the value of the Curv hinge (losses/curv: the twin sum, 2 * --pave-delta at zero curvature) that
+    --autotune-lambda3 holds: lambda3 grows while the hinge is above it and shrinks while it is below"""
     pave_sigma: float = 0.01
     """std of the MPR state perturbation, in raw observation units"""
     pave_delta: float = 1.0
@@ -92,6 +98,7 @@ class Args:
 
 
 REGULARIZER_WEIGHTS = ("lambda1", "lambda2", "lambda3")  # all 0: the base method (eval's "base" runs)
+LAMBDA3_MIN, LAMBDA3_MAX = 1e-4, 1e3  # --autotune-lambda3 clamps log(lambda3) to [log MIN, log MAX] after each step
 
 
 def check_args(args: Args):
@@ -107,6 +114,11 @@ def check_args(args: Args):
         raise UserError("--train-frequency, --gradient-steps, --pave-every and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if not (np.isfinite(args.curv_target) and args.curv_target > 0):
+        raise UserError(f"--curv-target must be a finite number > 0 (the hinge is >= 0), got {args.curv_target}")
+    if args.autotune_lambda3 and not LAMBDA3_MIN <= args.lambda3 <= LAMBDA3_MAX:
+        raise UserError(f"--autotune-lambda3 learns log(lambda3) in [{LAMBDA3_MIN:g}, {LAMBDA3_MAX:g}]: start it from "
+                        f"a --lambda3 in that range, got {args.lambda3:g}")
     if args.autotune and args.alpha == 0:
         raise UserError("--autotune learns log(alpha): start it from an --alpha > 0")
 
@@ -253,8 +265,10 @@ def pave_terms(qf, obs, actions, next_obs, sigma, delta, eps=None, v=None):
     return mpr, vfc, curv
 
 
-def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha, regularize=True):
-    """One step of the twin critics on the objective of Eq. 16: TD loss + the weighted PAVE terms."""
+def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha, regularize=True,
+                  log_lambda3=None, lambda3_optimizer=None):
+    """One step of the twin critics on the objective of Eq. 16: TD loss + the weighted PAVE terms. Under
+    --autotune-lambda3 also one step of log_lambda3 (its optimizer's), on the hinge of this batch."""
     with torch.no_grad():
         next_state_actions, next_state_log_pi, _ = actor.get_action(data.next_observations)
         qf1_next_target = qf1_target(data.next_observations, next_state_actions)
@@ -274,8 +288,20 @@ def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimiz
         terms = [pave_terms(qf, data.observations, data.actions, data.next_observations, args.pave_sigma,
                             args.pave_delta, eps, v) for qf in (qf1, qf2)]
         mpr, vfc, curv = (t1 + t2 for t1, t2 in zip(*terms))  # both online critics, twin terms summed
+        lambda3 = args.lambda3
+        if args.autotune_lambda3:  # dual ascent on the constraint Curv <= --curv-target, lambda3 its multiplier (as
+            # SAC's alpha on entropy): this update uses the current lambda3; the step moves it up while the hinge is
+            # above the target, down while below, in log space, clamped to [LAMBDA3_MIN, LAMBDA3_MAX]
+            lambda3 = log_lambda3.detach().exp()
+            lambda3_loss = -log_lambda3 * (curv.detach() - args.curv_target)
+            lambda3_optimizer.zero_grad()
+            lambda3_loss.backward()
+            lambda3_optimizer.step()
+            with torch.no_grad():
+                log_lambda3.clamp_(math.log(LAMBDA3_MIN), math.log(LAMBDA3_MAX))
+            losses["lambda3"] = lambda3
         # Eq. 16 (times k under --pave-every k, which adds the terms on every k-th update only)
-        qf_loss = qf_loss + args.pave_every * (args.lambda1 * mpr + args.lambda2 * vfc + args.lambda3 * curv)
+        qf_loss = qf_loss + args.pave_every * (args.lambda1 * mpr + args.lambda2 * vfc + lambda3 * curv)
         losses |= {"mpr": mpr, "vfc": vfc, "curv": curv}
 
     q_optimizer.zero_grad()
@@ -333,6 +359,11 @@ def main(args: Args):
             "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer, "log_alpha": log_alpha}
     if args.autotune:
         nets["a_optimizer"] = a_optimizer = optim.Adam([log_alpha], **adam)
+    # Curv's weight: fixed at --lambda3 (the paper), or learned from it under --autotune-lambda3 (saved with the nets)
+    log_lambda3 = lambda3_optimizer = None
+    if args.autotune_lambda3:
+        nets["log_lambda3"] = log_lambda3 = torch.tensor(math.log(args.lambda3), device=device, requires_grad=True)
+        nets["lambda3_optimizer"] = lambda3_optimizer = optim.Adam([log_lambda3], **adam)
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
     method = "SAC + PAVE" if args.lambda1 + args.lambda2 + args.lambda3 > 0 else "SAC"
     print(f"{run.dir}: {args.env_id}, {method} on {device}", flush=True)
@@ -382,7 +413,7 @@ def main(args: Args):
                     losses["alpha_loss"] = alpha_loss.detach()
                 regularize = n_updates % args.pave_every == 0
                 losses |= update_critic(args, data, qf1, qf2, qf1_target, qf2_target, actor, q_optimizer, alpha,
-                                        regularize)
+                                        regularize, log_lambda3, lambda3_optimizer)
                 n_updates += 1
                 losses |= update_actor(args, data, actor, qf1, qf2, actor_optimizer, alpha, pi, log_pi)
                 soft_update(qf1_target, qf1, args.tau)

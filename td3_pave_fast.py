@@ -5,11 +5,13 @@
 #     gradient call serves both twins; terms whose lambda is 0 are skipped (their draws are still made, so the
 #     random stream stays td3_pave.py's).
 #   - critic_gradients (Eq. 16 and its parameter gradients) changes no state, so --compile can compile it whole,
-#     action gradients included (CPU only: on CUDA, torch 2.11's aot_autograd refused the double backward).
+#     action gradients included (CPU only: on CUDA, torch 2.11's aot_autograd refused the double backward). Under
+#     --autotune-lambda3 it takes the current lambda3 as a tensor, and update_critic makes the dual step after it.
 #   - --cudagraphs (CUDA only) records the critic step and the delayed actor step each as a CUDA graph and replays
 #     them: a step becomes two graph launches instead of hundreds of kernel launches (class CudaGraph).
 # tests/test_fast.py proves its critic gradients equal td3_pave.py's on the same batch and draws.
 import functools
+import math
 import os
 import random
 from collections import deque
@@ -94,7 +96,13 @@ class Args:
     lambda2: float = 0.1
     """weight of VFC, the vector-field consistency term (Eq. 13)"""
     lambda3: float = 0.01
-    """weight of Curv, the curvature-preservation hinge (Eq. 15)"""
+    """weight of Curv, the curvature-preservation hinge (Eq. 15; the initial value with --autotune-lambda3)"""
+    autotune_lambda3: bool = False
+    """if toggled, learn lambda3 (kept in [1e-4, 1e3]) so that the Curv hinge is held at --curv-target, as --autotune
+    holds SAC's entropy at its target: dual ascent on log(lambda3), Adam at --learning-rate, logged as losses/lambda3"""
+    curv_target: float = 0.1
+    """the value of the Curv hinge (losses/curv: the twin sum, 2 * --pave-delta at zero curvature) that
+    --autotune-lambda3 holds: lambda3 grows while the hinge is above it and shrinks while it is below"""
     pave_sigma: float = 0.01
     """std of the MPR state perturbation, in raw observation units"""
     pave_delta: float = 1.0
@@ -105,6 +113,7 @@ class Args:
 
 
 REGULARIZER_WEIGHTS = ("lambda1", "lambda2", "lambda3")  # all 0: the base method (eval's "base" runs)
+LAMBDA3_MIN, LAMBDA3_MAX = 1e-4, 1e3  # --autotune-lambda3 clamps log(lambda3) to [log MIN, log MAX] after each step
 
 
 def check_args(args: Args):
@@ -121,6 +130,11 @@ def check_args(args: Args):
         raise UserError("--policy-frequency, --pave-every and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
+    if not (np.isfinite(args.curv_target) and args.curv_target > 0):
+        raise UserError(f"--curv-target must be a finite number > 0 (the hinge is >= 0), got {args.curv_target}")
+    if args.autotune_lambda3 and not LAMBDA3_MIN <= args.lambda3 <= LAMBDA3_MAX:
+        raise UserError(f"--autotune-lambda3 learns log(lambda3) in [{LAMBDA3_MIN:g}, {LAMBDA3_MAX:g}]: start it from "
+                        f"a --lambda3 in that range, got {args.lambda3:g}")
     cuda = args.device != "cpu" and torch.cuda.is_available()
     if args.cudagraphs and not cuda:
         raise UserError("--cudagraphs needs a CUDA device (torch sees none, or --device cpu); run without it")
@@ -261,9 +275,9 @@ def critic_forward(qf1, qf2, data, args, eps, v):
     return q1, q2, terms
 
 
-def critic_gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, regularize=True):
-    """td3_pave.update_critic's losses and parameter gradients, without the optimizer step: it changes no state,
-    so --compile can compile it whole."""
+def critic_gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, regularize=True, lambda3=None):
+    """td3_pave.update_critic's losses and parameter gradients, without the optimizer steps: it changes no state,
+    so --compile can compile it whole. lambda3: Curv's weight, --lambda3 or (a tensor) the learned one."""
     with torch.no_grad():
         clipped_noise = (torch.randn_like(data.actions) * args.policy_noise).clamp(-args.noise_clip, args.noise_clip)
         next_state_actions = (target_actor(data.next_observations) + clipped_noise).clamp(-1.0, 1.0)
@@ -283,7 +297,7 @@ def critic_gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor,
     qf2_loss = F.mse_loss(qf2_a_values, next_q_value)
     qf_loss = qf1_loss + qf2_loss  # the sum of the twin MSEs, as the authors' code
     if terms:  # Eq. 16 (times k under --pave-every k)
-        weights = {"mpr": args.lambda1, "vfc": args.lambda2, "curv": args.lambda3}
+        weights = {"mpr": args.lambda1, "vfc": args.lambda2, "curv": args.lambda3 if lambda3 is None else lambda3}
         qf_loss = qf_loss + args.pave_every * sum(weights[name] * term for name, term in terms.items())
     losses = {"qf1_loss": qf1_loss, "qf2_loss": qf2_loss, "qf1_values": qf1_a_values.mean(), **terms}
     grads = torch.autograd.grad(qf_loss, [*qf1.parameters(), *qf2.parameters()])
@@ -291,18 +305,29 @@ def critic_gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor,
 
 
 def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, q_optimizer, regularize=True,
-                  gradients=critic_gradients):
-    """One critic step; `gradients` is critic_gradients or its compiled version."""
-    losses, grads = gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, regularize)
+                  gradients=critic_gradients, log_lambda3=None, lambda3_optimizer=None):
+    """One critic step; `gradients` is critic_gradients or its compiled version. Under --autotune-lambda3 also
+    td3_pave.py's dual step of log_lambda3, on the hinge critic_gradients measured with the current lambda3."""
+    lambda3 = None if log_lambda3 is None else log_lambda3.detach().exp()
+    losses, grads = gradients(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, regularize, lambda3)
     for param, grad in zip([*qf1.parameters(), *qf2.parameters()], grads):
         param.grad = grad
     q_optimizer.step()
+    if lambda3 is not None and regularize:  # dual ascent on Curv <= --curv-target, lambda3 its multiplier (td3_pave.py)
+        lambda3_loss = -log_lambda3 * (losses["curv"] - args.curv_target)
+        lambda3_optimizer.zero_grad()
+        lambda3_loss.backward()
+        lambda3_optimizer.step()
+        with torch.no_grad():
+            log_lambda3.clamp_(math.log(LAMBDA3_MIN), math.log(LAMBDA3_MAX))
+        losses["lambda3"] = lambda3
     return losses
 
 
-def compile_critic_gradients(args, data, inputs, device):
+def compile_critic_gradients(args, data, inputs, device, lambda3=None):
     """torch.compile of critic_gradients, compiled here (before training, on a dummy batch) for each value of
-    `regularize`, so that a failure costs nothing and SPS does not count compile time."""
+    `regularize`, so that a failure costs nothing and SPS does not count compile time. lambda3: None, or under
+    --autotune-lambda3 a tensor like the ones training will pass (a graph input, so its value changes nothing)."""
     import torch._inductor.config
 
     torch._dynamo.config.trace_autograd_ops = True  # trace the action gradients (create_graph) into the graph
@@ -311,7 +336,7 @@ def compile_critic_gradients(args, data, inputs, device):
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             for regularize in [True] if args.pave_every == 1 else [True, False]:
-                compiled(args, data, *inputs, regularize)
+                compiled(args, data, *inputs, regularize, lambda3)
     except Exception as e:  # no C++ compiler, an unsupported torch build, ...
         raise UserError(f"--compile failed ({type(e).__name__}: {str(e).splitlines()[0]}); run without it") from None
     return compiled
@@ -405,16 +430,23 @@ def main(args: Args):
     actor_optimizer = optim.Adam(actor.parameters(), **adam)
     nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
             "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
+    # Curv's weight: fixed at --lambda3 (the paper), or learned from it under --autotune-lambda3 (saved with the nets;
+    # under --cudagraphs the graphs update this one tensor in place, and its Adam is capturable)
+    log_lambda3 = lambda3_optimizer = None
+    if args.autotune_lambda3:
+        nets["log_lambda3"] = log_lambda3 = torch.tensor(math.log(args.lambda3), device=device, requires_grad=True)
+        nets["lambda3_optimizer"] = lambda3_optimizer = optim.Adam([log_lambda3], **adam)
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
     gradients = critic_gradients
     if args.compile:
         dummy = ReplayBufferSamples(*(torch.zeros_like(t[: args.batch_size]) for t in (rb.obs, rb.actions, rb.rewards,
                                                                                       rb.next_obs, rb.terminations)))
-        gradients = compile_critic_gradients(args, dummy, (qf1, qf2, qf1_target, qf2_target, target_actor), device)
+        gradients = compile_critic_gradients(args, dummy, (qf1, qf2, qf1_target, qf2_target, target_actor), device,
+                                             None if log_lambda3 is None else log_lambda3.detach().exp())
 
     def critic_step(regularize, *batch):
         return update_critic(args, ReplayBufferSamples(*batch), qf1, qf2, qf1_target, qf2_target, target_actor,
-                             q_optimizer, regularize, gradients)
+                             q_optimizer, regularize, gradients, log_lambda3, lambda3_optimizer)
 
     def actor_step(*batch):  # the delayed actor step and the target updates
         losses = update_actor(args, ReplayBufferSamples(*batch), actor, qf1, actor_optimizer)
