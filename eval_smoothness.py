@@ -78,6 +78,9 @@ class Args:
     each group's action trace under its frames (MuJoCo renders headless through EGL, MUJOCO_GL=egl)"""
     video_size: int = 240
     """frame width and height of MuJoCo videos (software EGL took 0.36 s a Walker2d frame at 240 here)"""
+    env_module: tuple[str, ...] = ()
+    """modules a checkpoint's env id may make gymnasium import ('mypkg' for 'mypkg:Env-v0'); a checkpoint whose env
+    names a module you did not name here is refused: a file never chooses code"""
     out_dir: str = "eval"
     """where the CSV, JSON and PNG files go"""
 
@@ -166,10 +169,10 @@ def find_checkpoints(paths):
     return found
 
 
-def load_policy(path, device="cpu", algorithm=None):
+def load_policy(path, device="cpu", algorithm=None, env_modules=()):
     """Rebuild a checkpoint's actor (and critic Q1) with the algorithm file it names (run_utils.load_checkpoint
     imports it only when it is one)."""
-    ckpt, module = run_utils.load_checkpoint(path, device, algorithm)
+    ckpt, module = run_utils.load_checkpoint(path, device, algorithm, env_modules)
     # a setting added to the file after the checkpoint was written: the value of the behaviour before it existed
     before = {k: v for k, v in BEFORE_FLAG.items() if hasattr(module.Args, k)}
     args = ckpt["args"] = {**vars(module.Args()), **before, **ckpt["args"]}
@@ -306,6 +309,8 @@ def check_args(args: Args):
     run_utils.check_number("--curvature-delta", args.curvature_delta)
     for level in args.obs_noise:
         run_utils.check_number("--obs-noise", level)
+    for flag in ("obs_noise", "action_filter", "sm_window"):  # a level twice would be two groups of one name
+        run_utils.check_distinct(f"--{flag.replace('_', '-')}", getattr(args, flag))
     for beta in args.action_filter:
         run_utils.check_number("--action-filter", beta, below=1)
     for window in args.sm_window:
@@ -333,7 +338,7 @@ def evaluate(args: Args, sigma_base=None):
             os.rmdir(folder)
     except OSError as e:
         raise UserError(f"cannot write to --out-dir {args.out_dir}: {e.strerror}") from None
-    loaded = {path: load_policy(path, algorithm=args.algorithm) for path in paths}
+    loaded = {path: load_policy(path, algorithm=args.algorithm, env_modules=args.env_module) for path in paths}
     if args.plot_field and len({ckpt["env_id"] for ckpt, *_ in loaded.values()}) > 1:
         raise UserError("--plot-field compares critics of one env: name checkpoints of a single env")
     envs = {path: make_eval_env(ckpt, module, path) for path, (ckpt, module, _, _) in loaded.items()}
@@ -345,7 +350,9 @@ def evaluate(args: Args, sigma_base=None):
         reference = [args.noise_reference] if args.noise_reference else []
         bases = [path for path in paths if run_utils.is_base(*loaded[path][:2])]
         for path in reference + bases + paths:
-            ckpt, module, actor, _ = loaded.get(path) or load_policy(path, algorithm=args.algorithm)
+            ckpt, module, actor, _ = loaded.get(path) or load_policy(
+                path, algorithm=args.algorithm, env_modules=args.env_module
+            )
             if ckpt["env_id"] not in sigma_base:
                 sigma_base[ckpt["env_id"]] = sigma_base_for(envs.get(path) or make_eval_env(ckpt, module, path), actor, args)
                 print(f"{ckpt['env_id']}: sigma_base from {path}", flush=True)
@@ -676,7 +683,7 @@ def plot_field(results, args):
     for row in results:
         first_per_group.setdefault(row["group"], row)
     first = results[0]
-    ckpt, module, actor, qf1 = load_policy(first["path"], algorithm=args.algorithm)
+    ckpt, module, actor, qf1 = load_policy(first["path"], algorithm=args.algorithm, env_modules=args.env_module)
     env = make_eval_env(ckpt, module, first["path"])
     obs, _ = env.reset(seed=args.seed)
     for _ in range(20):
@@ -692,7 +699,7 @@ def plot_field(results, args):
     action_axis = np.linspace(-1.0, 1.0, 50)
     grids = {}
     for label, row in first_per_group.items():
-        _, _, actor_g, qf_g = load_policy(row["path"], algorithm=args.algorithm)
+        _, _, actor_g, qf_g = load_policy(row["path"], algorithm=args.algorithm, env_modules=args.env_module)
         a_star = actor_g(s_star[None])[0]
         S, A = np.meshgrid(state_axis, action_axis, indexing="ij")
         states = s_star.repeat(S.size, 1)
@@ -721,12 +728,12 @@ def plot_field(results, args):
     }
 
 
-def render_episode(path, seed, size, beta=0.0, algorithm=None):
+def render_episode(path, seed, size, beta=0.0, algorithm=None, env_modules=()):
     """Frames and env-unit actions of evaluation episode 0 of `path` (with its group's action filter), replayed in an
     env that renders."""
     import gymnasium as gym
 
-    ckpt, _, actor, _ = load_policy(path, algorithm=algorithm)
+    ckpt, _, actor, _ = load_policy(path, algorithm=algorithm, env_modules=env_modules)
     kwargs = {"continuous": True} if ckpt["env_id"].startswith("LunarLander") else {}  # as the algorithm files
     if "mujoco" in str(gym.spec(ckpt["env_id"]).entry_point):
         kwargs |= {"width": size, "height": size}  # a modest size: software rendering is slow
@@ -770,7 +777,7 @@ def write_videos(results, args):
     for label, row in first.items():
         try:
             frames, actions = render_episode(
-                row["path"], args.seed, args.video_size, row["action_filter"], args.algorithm
+                row["path"], args.seed, args.video_size, row["action_filter"], args.algorithm, args.env_module
             )
         except Exception as e:  # no EGL, no display, no pygame: the evaluation itself is done
             print(f"video: cannot render {row['env_id']} here: {str(e).strip().splitlines()[0][:200]}", flush=True)
@@ -801,8 +808,8 @@ def write_videos(results, args):
 def main(args: Args):
     results, levels, sigma_base = evaluate(args)
     summary = summarize(results, levels, args)
+    write_outputs(results, summary, levels, sigma_base, args)  # written before printed: kept whatever stdout is
     print_table(summary, levels, args.sm_window)
-    write_outputs(results, summary, levels, sigma_base, args)
     if args.plots:
         plot(results, summary, levels, args)
     if args.plot_field:

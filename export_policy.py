@@ -5,6 +5,7 @@
 # TD3 family: the deterministic actor; SAC family: tanh(mu), the deterministic action that eval_smoothness.py scores.
 # The file verifies itself after writing: on 1000 observations (the states of an evaluation episode and points of the
 # observation box) its actions must equal the actor's to 1e-5 in env units, or it is deleted and the export fails.
+import importlib.util
 import json
 import os
 import warnings
@@ -34,6 +35,9 @@ class Args:
     """the file to write (None: the checkpoint's path with .onnx or .ts)"""
     seed: int = 0
     """seeds the evaluation episode and the box samples of the self-check"""
+    env_module: tuple[str, ...] = ()
+    """modules the checkpoint's env id may make gymnasium import ('mypkg' for 'mypkg:Env-v0'); a checkpoint whose env
+    names a module you did not name here is refused: a file never chooses code"""
 
 
 class DeployedPolicy(nn.Module):
@@ -126,7 +130,12 @@ def export(args: Args):
     suffix = ".onnx" if args.format == "onnx" else ".ts"
     out = args.out if args.out is not None else os.path.splitext(args.checkpoint)[0] + suffix
     run_utils.check_output("--out", out)  # before the checkpoint is loaded and the export checked
-    ckpt, module, actor, _ = eval_smoothness.load_policy(args.checkpoint)
+    if args.format == "onnx":  # both now, not a traceback after the export
+        for package in ("onnx", "onnxruntime"):
+            if importlib.util.find_spec(package) is None:
+                raise UserError(f"--format onnx needs {package}: pip install -r requirements.txt (or --format "
+                                "torchscript)")
+    ckpt, module, actor, _ = eval_smoothness.load_policy(args.checkpoint, env_modules=args.env_module)
     env = eval_smoothness.make_eval_env(ckpt, module, args.checkpoint)
     policy = DeployedPolicy(actor, env.action_space.low, env.action_space.high).eval()
     obs = check_observations(env, actor, args.seed)

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import typing
+import zipfile
 
 import numpy as np
 import torch
@@ -44,18 +45,91 @@ class UserError(Exception):
 
 def cli(main, Args):
     """`python file.py ...`: parse the flags (onto the run's own under --resume), run main, and report a UserError
-    as one `error:` line with exit code 1. The algorithm files, eval_smoothness.py and export_policy.py use it."""
+    as one `error:` line with exit code 1 (command). The algorithm files, eval, export and throughput use it."""
     Run.in_cli = True
+    command(lambda: main(parse_args(Args)))
+
+
+def command(call):
+    """Run `call()` as a command line does (every tool of the project): a UserError is one `error:` line and exit
+    code 1, and so is output that could not be printed (GuardedOutput), after the files are written."""
+    previous = sys.stdout
+    sys.stdout = stdout = GuardedOutput(previous)
     try:
-        main(parse_args(Args))
+        call()
+        stdout.flush()
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        error_line(str(e))
         sys.exit(1)
+    finally:
+        sys.stdout = previous  # a caller in this process (a test) gets its own back
+    if stdout.failed is not None:
+        error_line(f"cannot print the output: {stdout.failed.strerror or first_line(stdout.failed)} (the command went on "
+                   "and its files are written)")
+        sys.exit(1)
+
+
+def error_line(text):
+    try:
+        print(f"error: {text}", file=sys.stderr, flush=True)
+    except OSError:  # stderr is gone too: nothing left to tell
+        pass
+
+
+class GuardedOutput:
+    """sys.stdout under cli(), the one path every printed line takes: a write that fails (stdout closed, a pipe whose
+    reader is gone, a full disk) is kept once and the rest is dropped, so the command goes on to write its files and
+    cli() says it in one line at the end; stdout's descriptor then points at /dev/null, so Python's exit has nothing
+    left to fail on."""
+
+    def __init__(self, stream):
+        self.stream, self.failed = stream, None
+
+    def write(self, text):
+        return self.attempt(self.stream.write, text) or len(text)
+
+    def flush(self):
+        self.attempt(self.stream.flush)
+
+    def attempt(self, method, *args):
+        if self.failed is None:
+            try:
+                return method(*args)
+            except OSError as e:
+                self.failed = e
+                try:
+                    null = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(null, self.stream.fileno())
+                    os.close(null)
+                except (OSError, ValueError, AttributeError):
+                    pass
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def check_repeated_flags(argv=None, appending=()):
+    """A flag given twice is one line, for every command (tyro would keep the last without a word, so `--seeds 1
+    --seeds 2` ran seed 2 only); a list flag takes all its values after one name (--seeds 1 2). Only the flags in
+    `appending` (study.py's --vary, each a sweep of its own) add up when repeated. docs/usage.md says so."""
+    seen = set()
+    for token in sys.argv[1:] if argv is None else argv:
+        if token == "--":
+            break
+        if not token.startswith("--") or len(token) == 2:
+            continue
+        name = token[2:].split("=", 1)[0].replace("_", "-")
+        name = name[3:] if name.startswith("no-") else name  # --plots and --no-plots are one flag
+        if name in seen and name not in appending:
+            raise UserError(f"--{name} is given twice; give it once (a list flag takes all its values after one name: "
+                            f"--{name} A B)")
+        seen.add(name)
 
 
 def parse_args(Args, argv=None):
     """The command line as Args. With --resume, the run's saved flags are the defaults and the command line goes on
     top, so a flag given explicitly counts even where it equals the file's default."""
+    check_repeated_flags(argv)
     args = tyro.cli(Args, args=argv, description=description(Args))
     if getattr(args, "resume", None) == "":
         raise UserError("--resume needs a run folder or its checkpoint")
@@ -63,6 +137,9 @@ def parse_args(Args, argv=None):
         return args
     path = resume_paths(args.resume)[1]
     saved = read_state(path, mmap=True)["args"]  # mmap: the buffer is not read here
+    named = saved.get("env_id") == getattr(args, "env_id", None)  # given again on the command line
+    check_env_import(saved.get("env_id"), path, [env_module(args.env_id)] if named else [],
+                     f"give it again, --env-id {saved.get('env_id')}, to allow that")
     check_settings(saved, sys.modules[Args.__module__], path)  # a fork's run: one line, not a KeyError
     fields = {f.name for f in dataclasses.fields(Args)}
     default = Args(**{k: v for k, v in saved.items() if k in fields})
@@ -124,6 +201,7 @@ def check_output(flag, path):
         raise UserError(f"{flag} {path}: its folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"{flag} {path}: its folder {folder} is not writable")
+    check_not_run_file(path, flag)
 
 
 def check_distinct(flag, values):
@@ -154,7 +232,9 @@ def new_run_folder(args):
 
 
 def resume_paths(path):
-    """A run folder, its checkpoint or its resume state -> (checkpoint, resume state)."""
+    """A run folder, its checkpoint or its resume state -> (checkpoint, resume state), through any symlink: a link
+    to a run (`latest -> runs/...`) resumes the run where it is, never a copy in the link's folder."""
+    path = os.path.realpath(path) if os.path.islink(path.rstrip(os.sep)) else path
     if os.path.isdir(path):
         found = sorted(f for f in os.listdir(path) if f.endswith(".resume.pt"))
         if len(found) != 1:
@@ -201,12 +281,34 @@ class ResumeState(dict):
         raise UserError(f"cannot resume from {self.path}: it has no {key!r} (not written by this version of the file?)")
 
 
+def is_run_file(path):
+    """Whether `path` is a file torch.save wrote (a checkpoint, its resume state, a snapshot), whatever its name: a
+    zip archive holding a data.pkl and no TorchScript code/ (an exported .ts file may be replaced)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+    return any(n.endswith("/data.pkl") for n in names) and not any("/code/" in n for n in names)
+
+
+def check_not_run_file(path, flag=None):
+    """One line instead of writing over a run's checkpoint, resume state or snapshot (a slip of tab completion)."""
+    if os.path.isfile(path) and is_run_file(path):
+        named = f"{flag} {path}" if flag else path
+        raise UserError(f"{named} is a run's checkpoint, resume state or snapshot (a torch file); nothing writes over "
+                        "it: name another file")
+
+
 @contextlib.contextmanager
-def writing(path, binary=False, newline=None):
+def writing(path, binary=False, newline=None, replaces_run_file=False):
     """`with writing(path) as f:` for every file the project writes (checkpoints, records, eval's tables and plots,
     exports, measurements): into a temp file, flushed to disk, renamed over `path`, so a reader sees the old or the
     new file. A failure (a full disk, a folder made read-only or removed) is one UserError line that names the file
-    and the reason; the temp file is removed and the old `path` is untouched."""
+    and the reason; the temp file is removed and the old `path` is untouched. Only a save of a run
+    (replaces_run_file) may replace a checkpoint, resume state or snapshot."""
+    if not replaces_run_file:
+        check_not_run_file(path)
     tmp = path + ".tmp"
     try:
         with open(tmp, "wb" if binary else "w", **({} if binary else {"newline": newline})) as f:
@@ -226,15 +328,15 @@ def writing(path, binary=False, newline=None):
         raise UserError(f"cannot write {path}: {why}") from None
 
 
-def write_file(path, write, binary=True):
+def write_file(path, write, binary=True, replaces_run_file=False):
     """`write(f)` into `path` through writing()."""
-    with writing(path, binary) as f:
+    with writing(path, binary, replaces_run_file=replaces_run_file) as f:
         write(f)
 
 
 def write_atomic(data, path):
-    """torch.save through write_file."""
-    write_file(path, lambda f: torch.save(data, f))
+    """torch.save through write_file: a run's save, which replaces its previous one."""
+    write_file(path, lambda f: torch.save(data, f), replaces_run_file=True)
 
 
 def nonfinite(tree, where=""):
@@ -261,11 +363,29 @@ def box(space):
     return {"shape": list(space.shape), "low": space.low.tolist(), "high": space.high.tolist()}
 
 
-def load_checkpoint(path, device="cpu", algorithm=None):
+def env_module(env_id):
+    """The module an env id asks gymnasium to import before making it ('mypkg' of 'mypkg:Env-v0'), or None."""
+    return env_id.split(":", 1)[0] if isinstance(env_id, str) and ":" in env_id else None
+
+
+def check_env_import(env_id, where, allowed=(), how=None):
+    """A file (checkpoint, resume state, record) never chooses code: an env id it holds that names a module is made
+    only when the user named that module (`allowed`, from the command line); else one line says how to."""
+    if not isinstance(env_id, str) or not env_id:
+        raise UserError(f"{where} has no env id (got {env_id!r})")
+    module = env_module(env_id)
+    if module is not None and module not in allowed:
+        how = how or f"add --env-module {module} to allow it"
+        raise UserError(f"{where} names env {env_id!r}, for which gymnasium would import module {module!r} (run its "
+                        f"code), which you did not name: {how}")
+
+
+def load_checkpoint(path, device="cpu", algorithm=None, env_modules=()):
     """A checkpoint of an algorithm file, checked, with the module of the file that wrote it: for eval, study and
     throughput. The file is imported only when it is an algorithm file of the folder beside this module (it declares
     ALGORITHM_DECLARES, read without running it), so a checkpoint never chooses other code; a fork of td3_pave.py
-    there is one. `algorithm`: a file the user names instead (a path), imported whatever it declares."""
+    there is one. `algorithm`: a file the user names instead (a path), imported whatever it declares. An env id that
+    names a module ('mypkg:Env-v0') is refused unless `env_modules` (the user's --env-module) names it."""
     try:
         ckpt = torch.load(path, map_location=device, weights_only=True)
     except OSError as e:
@@ -276,6 +396,10 @@ def load_checkpoint(path, device="cpu", algorithm=None):
     keys = {"algorithm", "args", "env_id", "actor", "qf1", "observation_space", "action_space", "global_step"}
     if not isinstance(ckpt, dict) or not keys <= set(ckpt) or not isinstance(ckpt["args"], dict):
         raise UserError(f"{path} is not a checkpoint of this project's algorithm files")
+    check_env_import(ckpt["env_id"], path, env_modules)
+    bad = nonfinite({k: ckpt[k] for k in ("actor", "qf1")})
+    if bad:
+        raise UserError(f"{path}: its weight {bad} is not finite (NaN or inf): a damaged checkpoint, nothing to evaluate")
     module = import_named(algorithm) if algorithm is not None else import_algorithm(str(ckpt["algorithm"]),
                                                                                       f"{path} was written by")
     check_settings(ckpt["args"], module, path)
@@ -391,6 +515,38 @@ class EventLog:
         return call
 
 
+def check_env_fits(args, env):
+    """Before anything is allocated: an action box the actor's tanh can map onto (finite bounds), and a replay buffer
+    and networks that fit in this machine's free memory (an absurd --buffer-size or --hidden-sizes is one line, not
+    an allocator's traceback or the kernel's OOM kill minutes later)."""
+    space = env.action_space
+    if not (np.isfinite(space.low).all() and np.isfinite(space.high).all()):
+        raise UserError(f"{args.env_id} has an unbounded action box (low {space.low.tolist()}, high "
+                        f"{space.high.tolist()}): the actor's tanh needs finite bounds to scale to; wrap the env with "
+                        "gymnasium.wrappers.ClipAction or RescaleAction first")
+    obs_dim, act_dim = env.observation_space.shape[0], space.shape[0]
+    buffer = args.buffer_size * (2 * obs_dim + act_dim + 2) * 4  # float32 s, a, r, s', done
+    widths = [obs_dim + act_dim, *args.hidden_sizes, max(act_dim, 1)]
+    mlp = sum((a + 1) * b for a, b in zip(widths, widths[1:])) * 4
+    networks = 16 * mlp  # actor, twin critics, their targets, Adam's two moments of each trained one (an upper bound)
+    activations = 64 * args.batch_size * sum(args.hidden_sizes) * 4  # PAVE's extra rows and double backward
+    need, free = buffer + networks + activations, available_memory()
+    if free is not None and need > free:
+        gb = 1024**3
+        raise UserError(f"this run needs about {need / gb:.3g} GB (replay buffer {buffer / gb:.2g} GB: --buffer-size "
+                        f"{args.buffer_size}; networks {(networks + activations) / gb:.2g} GB: --hidden-sizes "
+                        f"{' '.join(map(str, args.hidden_sizes))}), more than the {free / gb:.3g} GB free here")
+
+
+def available_memory():
+    """Bytes of memory free for a new process (MemAvailable), or None where the system does not say."""
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+
+
 # --- one training run --------------------------------------------------------------------------------------------
 
 
@@ -402,10 +558,12 @@ class Run:
     open_run = None  # a run that ended by an exception in this process (a caller's, a test's): closed by the next
     in_cli = False  # a command line (cli): after a stop, signals stay ignored until the process has exited
 
-    def __init__(self, args, algorithm_file):
+    def __init__(self, args, algorithm_file, env=None):
         if Run.open_run is not None:
             Run.open_run.close()
         check_run_args(args)
+        if env is not None:
+            check_env_fits(args, env)
         self.algorithm = os.path.basename(algorithm_file)
         self.state, self.step, self.stop_signal, self.env_state, self.resets = None, 0, None, None, 0
         self.params, self.saved_step = [], None  # the weights check_finite checks; the step of the last saved pair

@@ -273,7 +273,7 @@ def soft_update(target, source, tau):
 def main(args: Args):
     check_args(args)
     env = make_env(args.env_id, args.seed)
-    run = run_utils.Run(args, __file__)  # the run folder (a new one, or the resumed run's), TensorBoard, signals
+    run = run_utils.Run(args, __file__, env)  # the run folder (a new one, or the resumed run's), TensorBoard, signals
     device = torch.device("cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu")  # cuda: checked
 
     # TRY NOT TO MODIFY: seeding

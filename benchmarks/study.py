@@ -186,6 +186,9 @@ def variants(method, env_id, vary, extra):
             raise UserError(f"--vary {flag}: {file} has no --{flag.replace('_', '-')}")
         if flag in given:
             raise UserError(f"--vary {flag} and --flags {flag} both set it; give it in one place")
+        if isinstance(default[flag], (tuple, list)):
+            raise UserError(f"--vary {flag}: a list flag ({' '.join(map(str, default[flag]))}) is not varied here, "
+                            f"each value of --vary is one number or word; give it with --flags {flag}=...")
         seen = set()
         for text in texts:
             args = read_args(module, to_cli(paper_flags(method, env_id) | {flag: text}) + extra)
@@ -219,9 +222,39 @@ def write_json(path, data):
     run_utils.write_file(path, lambda f: json.dump(data, f, indent=1), binary=False)
 
 
+# An env id as gymnasium reads it, [module:][namespace/]Name-vN; a name read from a record or a plan is checked
+# against it and the method's against VARIANT before either becomes a file name (never a path out of the study).
+ENV_ID = re.compile(r"(?:[\w.]+:)?(?:[\w.-]+/)?[\w.-]+")
+
+
+def env_folder(env_id):
+    """The one folder (and file-name stem) of an env id in a study: a namespace's '/' becomes '__'
+    (records/ns__Name-v0/), so that every env's runs sit at the same depth, where report and study_scalars look."""
+    if not isinstance(env_id, str) or not ENV_ID.fullmatch(env_id) or env_id.startswith("."):
+        raise UserError(f"{env_id!r} is not an env id ([module:][namespace/]Name-vN)")
+    return env_id.replace("/", "__")
+
+
+def check_method(method, where="--methods"):
+    """A method (or a variant of one, td3_pave[lambda3=20]) of paper_settings.toml, or one line that says so."""
+    if not isinstance(method, str) or split_variant(method)[0] not in SETTINGS["method"] or (
+            "[" in method and not VARIANT.fullmatch(method)):
+        raise UserError(f"{where}: {method!r} is not a method of paper_settings.toml (nor a variant of one: "
+                        f"{', '.join(SETTINGS['method'])})")
+
+
+def check_seed_value(seed, where):
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise UserError(f"{where}: seed {seed!r} is not an integer in [0, 2^32)")
+
+
 def run_paths(study, env_id, method, seed):
-    work = os.path.join(study, "work", env_id, folder_name(method), f"seed{seed}")
-    return work, os.path.join(study, "records", env_id, folder_name(method), f"seed{seed}.json")
+    """The run's work folder and its record, from names checked first (a plan or a record may hold anything)."""
+    check_method(method, f"the run {env_id}/{method}/seed{seed}")
+    check_seed_value(seed, f"the run {env_id}/{method}")
+    env = env_folder(env_id)
+    work = os.path.join(study, "work", env, folder_name(method), f"seed{seed}")
+    return work, os.path.join(study, "records", env, folder_name(method), f"seed{seed}.json")
 
 
 def git_commit():
@@ -341,8 +374,9 @@ def read_trained(work):
     with open(os.path.join(work, "train.json")) as f:
         info = json.load(f)
     path = info["checkpoint"]
-    if os.path.isabs(path) and not os.path.exists(path):
-        path = os.path.join("runs", *path.split(os.sep)[-2:])
+    if os.path.isabs(path) or os.path.normpath(path).split(os.sep)[0] != "runs":  # an older study's absolute path,
+        # or one into another study or out of this run: the file of that name in this run's runs/ folder
+        path = os.path.join("runs", *os.path.normpath(path).split(os.sep)[-2:])
     return info | {"checkpoint": os.path.join(work, path)}
 
 
@@ -451,6 +485,7 @@ def run_one(job: dict, owner=None) -> str:
             sm_window=WINDOWS,
             plots=False,
             out_dir=os.path.join(work, "eval"),
+            env_module=(run_utils.env_module(job["env_id"]),) if run_utils.env_module(job["env_id"]) else (),
         )
         kept = kept_sigma_base and {job["env_id"]: np.array(kept_sigma_base)}
         (row,), levels, sigma_base = eval_smoothness.evaluate(args, sigma_base=kept)
@@ -460,7 +495,7 @@ def run_one(job: dict, owner=None) -> str:
             noise_reference = os.path.relpath(run_paths(job["study"], *job["reference"])[1], job["study"])
         else:
             noise_reference = None
-        ckpt, _ = run_utils.load_checkpoint(trained["checkpoint"])
+        ckpt, _ = run_utils.load_checkpoint(trained["checkpoint"], env_modules=args.env_module)
         commit, dirty = git_commit()
         write_json(
             record,
@@ -587,6 +622,8 @@ def plan(args: Run):
     unknown = [m for m in args.methods if m not in SETTINGS["method"]]
     if unknown:
         raise UserError(f"not in paper_settings.toml: {', '.join(unknown)}; methods: {', '.join(SETTINGS['method'])}")
+    for env_id in args.envs:
+        env_folder(env_id)  # a name that can be a folder of the study
     for env_id in (e for e in args.envs if e not in SETTINGS["env"]):  # your own: made once now, not failed in a job
         module = run_utils.import_algorithm(SETTINGS["method"][args.methods[0]]["file"])
         module.make_env(env_id, 0).close()
@@ -666,6 +703,7 @@ def check_run_flags(args: Run):
         run_utils.check_seed("--seeds", seed)
     run_utils.check_distinct("--methods", args.methods)
     run_utils.check_distinct("--envs", args.envs)
+    run_utils.check_distinct("--obs-noise", args.obs_noise)
     for flag in ("episodes", "noise_episodes", "timeout_min", "slurm_array_parallelism"):
         run_utils.check_number(f"--{flag.replace('_', '-')}", getattr(args, flag), positive=True, integer=True)
     for level in args.obs_noise:
@@ -969,9 +1007,11 @@ def load_plan(study):
     try:
         with open(path) as f:
             runs = json.load(f)["runs"]
-        for r in runs:  # each run names its env, method and seed
-            r["env_id"], r["method"], r["seed"]  # noqa: B018
+        for r in runs:  # each run names its env, method and seed, each checked as it is read
+            run_paths(study, r["env_id"], r["method"], r["seed"])
         return runs
+    except UserError as e:
+        raise UserError(f"{path}: {e}") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         why = f"{type(e).__name__}; remove it and `run` again to remake the plan"
         raise UserError(f"cannot read {path} ({why})") from None
@@ -1022,9 +1062,11 @@ def status(args: Status):
 if __name__ == "__main__":
     from study_report import Report, report
 
-    command = tyro.extras.subcommand_cli_from_dict({"run": Run, "status": Status, "report": Report})
-    try:
-        sys.exit({Run: run, Status: status, Report: report}[type(command)](command))
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    def main():
+        run_utils.check_repeated_flags(appending={"vary"})  # one meaning for a repeated flag (docs/usage.md)
+        command = tyro.extras.subcommand_cli_from_dict({"run": Run, "status": Status, "report": Report})
+        code = {Run: run, Status: status, Report: report}[type(command)](command)
+        if code:
+            sys.exit(code)
+
+    run_utils.command(main)

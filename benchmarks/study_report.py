@@ -13,8 +13,8 @@ from typing import Annotated, Optional
 import numpy as np
 import tyro
 
-from study import (REACHED, SETTINGS, WINDOWS, UserError, base_of, load_plan, method_order, number, paper_flags,
-                   run_paths, run_utils, split_variant, study_folder, value_name)  # fmt: skip
+from study import (REACHED, SETTINGS, WINDOWS, UserError, base_of, env_folder, load_plan, method_order, number,
+                   paper_flags, run_paths, run_utils, split_variant, study_folder, value_name)  # fmt: skip
 
 from eval_smoothness import LENGTH_MARGIN  # noqa: E402  (the margin eval's tables use; study put the repo on the path)
 
@@ -34,6 +34,9 @@ class Report:
     plots: bool = True
     """per env: sm against return, every seed a point, each method's IQM with its interval; for a sweep (run
     --vary) also <env>_<method>_sweep.png (return and sm against each varied flag's value) and <env>_pareto.png"""
+
+
+MIN_RESAMPLES = 100  # the fewest bootstrap resamples report takes for its 95% intervals
 
 
 def iqm(x, axis=-1):
@@ -91,7 +94,8 @@ def well_formed(record):
 
 
 def load_records(study):
-    records = []
+    """The study's records, each checked as it is read: its fields, and its names against its place."""
+    records, seen = [], {}
     for path in sorted(glob.glob(os.path.join(study, "records", "*", "*", "seed*.json"))):
         try:
             with open(path) as f:
@@ -103,6 +107,23 @@ def load_records(study):
             raise UserError(f"record {path} lacks {', '.join(missing)}: remove it and `run` again to remake it")
         if not well_formed(record):
             raise UserError(f"record {path} is malformed (its levels or train_seconds): remove it and `run` again")
+        try:  # its names, checked before they become file names, must be those of its place
+            place = run_paths(study, record["env_id"], record["method"], record["seed"])[1]
+        except UserError as e:
+            raise UserError(f"record {path}: {e}") from None
+        if os.path.abspath(place) != os.path.abspath(path):
+            raise UserError(f"record {path} is of {record['env_id']}/{record['method']}/seed{record['seed']}, whose "
+                            f"place is {os.path.relpath(place, study)}: copied or moved? put it back or remove it")
+        trained = record["args"].get("seed") if isinstance(record.get("args"), dict) else None
+        if trained is not None and trained != record["seed"]:
+            raise UserError(f"record {path} is of seed {record['seed']} but was trained with --seed {trained}: a copy "
+                            "of another seed's record? remove it")
+        if "finished" in record:  # a record run_one wrote: its evaluation's episodes and time, which no two runs share
+            key = json.dumps([record["finished"], record["levels"]], sort_keys=True)
+            if key in seen:
+                raise UserError(f"records {seen[key]} and {path} hold the same evaluation (one copied over the "
+                                "other?): each run counts once; remove the copy")
+            seen[key] = path
         records.append(record)
     return records
 
@@ -184,6 +205,8 @@ def fmt(x, spec=".3g"):
 def report(args: Report):
     args.study = study_folder(args)
     run_utils.check_number("--resamples", args.resamples, positive=True, integer=True)
+    if args.resamples < MIN_RESAMPLES:  # fewer put no resample beyond a 2.5% tail: the interval would be min..max
+        raise UserError(f"--resamples {args.resamples}: a 95% interval needs at least {MIN_RESAMPLES}")
     runs = load_plan(args.study)
     records = load_records(args.study)
     out = args.out_dir or args.study
@@ -422,7 +445,7 @@ def plot(table, keys, out):
         )
         ax.legend(fontsize=8)
         fig.tight_layout()
-        with run_utils.writing(os.path.join(out, f"{env_id}.png"), binary=True) as f:
+        with run_utils.writing(os.path.join(out, f"{env_folder(env_id)}.png"), binary=True) as f:
             fig.savefig(f, format="png", dpi=110)
         plt.close(fig)
 
@@ -482,11 +505,11 @@ def sweep_lines(table, keys, records, windows):
                     default = value_name(default_value(records, env_id, method, flag))
                     values = [split_variant(n)[1][flag] for n in names] + [default]
                     values = [v + " (default)" * (v == default) for v in sorted(values, key=lambda v: number(v) or 0)]
-                    lines.append(f"- {method}, {flag}: {', '.join(values)}; figure {env_id}_{method}_sweep.png")
+                    lines.append(f"- {method}, {flag}: {', '.join(values)}; figure {env_folder(env_id)}_{method}_sweep.png")
         points, label = front_points(table, keys, env_id, windows.get(env_id))
         front = pareto_front(points)
         lines += ["", f"Pareto front of its {len(points)} configurations (return IQM higher, {label} IQM lower; none "
-                  f"of the others has both a higher return and a lower {label}; figure {env_id}_pareto.png):", ""]
+                  f"of the others has both a higher return and a lower {label}; figure {env_folder(env_id)}_pareto.png):", ""]
         lines += [f"- {m}: return {fmt(r, '.1f')}, {label} {fmt(s)}" for m, r, s in points if m in front]
     return lines
 
@@ -541,7 +564,7 @@ def plot_sweeps(table, keys, records, windows, out):
         axes[0][0].legend(fontsize=7)
         fig.suptitle(f"{env_id}, {method}\none flag varied, the others at the paper's settings", fontsize=10)
         fig.tight_layout()
-        fig.savefig(os.path.join(out, f"{env_id}_{method}_sweep.png"), dpi=110)
+        fig.savefig(os.path.join(out, f"{env_folder(env_id)}_{method}_sweep.png"), dpi=110)
         plt.close(fig)
     for env_id in dict.fromkeys(env for env, _ in sweeps(keys)):
         points, label = front_points(table, keys, env_id, windows.get(env_id))
@@ -556,5 +579,5 @@ def plot_sweeps(table, keys, records, windows, out):
                title=f"{env_id}: every configuration, no noise")  # fmt: skip
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(os.path.join(out, f"{env_id}_pareto.png"), dpi=110)
+        fig.savefig(os.path.join(out, f"{env_folder(env_id)}_pareto.png"), dpi=110)
         plt.close(fig)

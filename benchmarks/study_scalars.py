@@ -59,6 +59,10 @@ def main(args: Args):
     runs = sorted(glob.glob(os.path.join(args.study, "work", "*", "*", "seed*", "runs", "*", "")))
     if not runs:
         raise UserError(f"no runs with event files under {os.path.join(args.study, 'work')}")
+    runs, dead = live_runs(runs)
+    if dead:
+        print(f"left out {len(dead)} folders of attempts that died before their first save (a later attempt started "
+              f"anew): {', '.join(os.path.relpath(d, args.study) for d in dead)}")
     rows, read = [], 0
     for run in runs:
         env_id, method, seed = run.split(os.sep)[-6:-3]
@@ -94,6 +98,22 @@ def main(args: Args):
         print(f"--plot: no rows of {missing} (not in --tags, or logged by no run)")
     if drawn:
         plot(rows, drawn, os.path.splitext(out)[0])
+
+
+def live_runs(runs):
+    """The run folders to read, one per run of the study, and the dead ones: where a run's work folder holds several
+    (an attempt that died before its first save, so the next started a new folder), those with a checkpoint; where
+    none has one yet (a first attempt still before its first save), the newest."""
+    by_run = {}
+    for run in runs:
+        by_run.setdefault(os.path.dirname(os.path.dirname(run)), []).append(run)
+    live, dead = [], []
+    for folders in by_run.values():
+        saved = [f for f in folders if glob.glob(os.path.join(f, "*.pt"))]
+        keep = saved or folders[-1:]  # run folders end in their start time: sorted, the last is the newest
+        live += keep
+        dead += [f for f in folders if f not in keep]
+    return sorted(live), dead
 
 
 def hinge_lines(rows):
@@ -139,9 +159,10 @@ def plot(rows, tags, stem):
         plt.close(fig)
 
 
+def cli():
+    run_utils.check_repeated_flags()
+    main(tyro.cli(Args))
+
+
 if __name__ == "__main__":
-    try:
-        main(tyro.cli(Args))
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_utils.command(cli)

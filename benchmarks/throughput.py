@@ -145,7 +145,9 @@ def measure(file, flags, args: Args):
         try:
             run_dir = module.main(run_args)
             # the training phase, from step --learning-starts to the last step's end (not the saves)
-            seconds = run_utils.load_checkpoint(os.path.join(run_dir, f"{run_args.exp_name}.pt"))[0]["train_seconds"]
+            ours = [run_utils.env_module(run_args.env_id)]  # the env this command was given
+            seconds = run_utils.load_checkpoint(os.path.join(run_dir, f"{run_args.exp_name}.pt"),
+                                                env_modules=ours)[0]["train_seconds"]
         except Exception as e:  # the file's own exception classes do not pickle back to the parent
             raise RuntimeError(f"{file} {' '.join(flags)}: {type(e).__name__}: {e}") from None
     parts = {name: 1000 * s / args.steps for name, s in profile.seconds.items()}
@@ -194,6 +196,8 @@ def main(args: Args):
                                     "ratios_to_" + first: ratios, "median_ratio": statistics.median(ratios),
                                     "ms_per_step": parts}
 
+    run_utils.write_file(args.out, lambda f: json.dump(result, f, indent=1), binary=False)  # before any print: the
+    # measurement is kept whatever happens to stdout
     print(f"\n{args.env_id}, {args.steps} training steps, median of {args.repeats} interleaved rounds, "
           f"{args.threads} threads, {result['machine']['gpu'] or result['machine']['cpu']}")
     w = max(9, max(len(label) for label in runs) + 1)
@@ -206,7 +210,6 @@ def main(args: Args):
         cells = [r["ms_per_step"].get(part) if part != "total" else 1000 / r["median_sps"]
                  for r in result["configs"].values()]
         print(f"{part:<32}" + "".join(f"{c:{w}.2f}" if c is not None else f"{'-':>{w}}" for c in cells))
-    run_utils.write_file(args.out, lambda f: json.dump(result, f, indent=1), binary=False)
     print(f"wrote {args.out}")
     return result
 
