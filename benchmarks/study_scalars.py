@@ -52,7 +52,8 @@ def windows(events, every):
 def main(args: Args):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    logging.getLogger("tensorboard").setLevel(logging.ERROR)  # its "TensorFlow restart" warning: that drop, per resume
+    cut = CutRecords()  # tensorboard's own lines stay quiet (its "TensorFlow restart" warning: that drop, per resume);
+    # a cut record, which it notes at debug level only, is said below
     run_utils.check_number("--every", args.every, positive=True, integer=True, below=2**53)
     if not os.path.isdir(args.study):
         raise UserError(f"no study folder {args.study}")
@@ -74,6 +75,9 @@ def main(args: Args):
             logged = [(e.step, e.value) for e in events.Scalars(tag)]
             name = method.replace("+", "[", 1) + "]" if "+" in method else method  # td3_pave+lambda3=20: a variant
             rows += [(env_id, name, int(seed[4:]), tag, *w) for w in windows(logged, args.every)]
+    if cut.files:
+        print(f"{len(cut.files)} event files end in a cut record (a run killed while writing, or one still writing): "
+              f"their rows stop there: {', '.join(sorted(os.path.relpath(f, args.study) for f in set(cut.files)))}")
     out = args.out or os.path.join(args.study, "scalars.csv")
     if not rows:  # never a header-only file over one that had rows
         raise UserError(f"none of --tags {' '.join(args.tags)} is in the {read} runs read; {out} left as it was")
@@ -98,6 +102,24 @@ def main(args: Args):
         print(f"--plot: no rows of {missing} (not in --tags, or logged by no run)")
     if drawn:
         plot(rows, drawn, os.path.splitext(out)[0])
+
+
+class CutRecords(logging.Handler):
+    """Takes tensorboard's log (which no longer reaches the console) and keeps the event files it found cut short."""
+
+    PREFIX = "Truncated record in "
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.files = []
+        log = logging.getLogger("tensorboard")
+        log.setLevel(logging.DEBUG)
+        log.propagate, log.handlers = False, [self]
+
+    def emit(self, record):
+        text = record.getMessage()
+        if text.startswith(self.PREFIX):
+            self.files.append(text[len(self.PREFIX):].split(" (")[0])
 
 
 def live_runs(runs):

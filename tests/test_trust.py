@@ -312,3 +312,24 @@ def test_resume_through_a_symlink_continues_the_real_run(trained, tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         assert torch.load(run / "td3_pave.pt", weights_only=True)["global_step"] == steps
     assert all((links / name).is_symlink() for name in ("td3_pave.pt", "td3_pave.resume.pt"))
+
+
+def test_study_scalars_names_an_event_file_cut_short(tmp_path):
+    """A run killed while TensorBoard wrote: its event file ends in half a record, which tensorboard's reader drops
+    with a note at debug level only, so the rows stopped there without a word."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    root = tmp_path / "s"
+    run = root / "work" / "Pendulum-v1" / "td3_pave" / "seed1" / "runs" / "Pendulum-v1__td3_pave__1__100"
+    writer = SummaryWriter(str(run))
+    for step in range(200):
+        writer.add_scalar("losses/curv", 1.0 / (step + 1), step)
+    writer.close()
+    (event,) = run.glob("events.out.tfevents.*")
+    data = event.read_bytes()
+    event.write_bytes(data[: len(data) - 20])  # the last record cut
+    (run / "td3_pave.pt").write_bytes(b"")
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study_scalars.py"), str(root),
+                             "--running", "--every", "50"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "1 event files end in a cut record" in result.stdout and event.name in result.stdout, result.stdout
