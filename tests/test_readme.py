@@ -689,3 +689,44 @@ def test_the_weights_pages_reading_is_its_rows(reports):
     front = report.split("Pareto front of")[1].split("\n\n")[1].splitlines()
     timing = [line for line in report.split("## Training time")[1].split("\n\n")[1].splitlines()]
     assert all(line in text.splitlines() for line in front + timing) and len(front) >= 2 and len(timing) == 14
+
+
+def lambda3_probe_rows():
+    """docs/walker2d.md's table of issue 42's λ3 probe: seed 1 at each snapshot the probe has reached, td3 and
+    td3_pave (λ3 0.01) from curves_td3.csv beside td3_pave at λ3 0.1 and 1 from curves_lambda3.csv."""
+    rows = []
+    for family in ("td3", "lambda3"):
+        with open(os.path.join(ROOT, "results", "walker2d_v5", f"curves_{family}.csv")) as f:
+            rows += [r for r in csv.DictReader(f) if r["seed"] == "1"]
+    probed = sorted({int(r["global_step"]) for r in rows if r["group"].startswith("td3_pave+") and r["global_step"] != "0"})
+    names = {"td3": "td3", "td3_pave": "td3_pave (λ3 0.01)", "td3_pave+lambda3=0.1": "λ3 0.1",
+             "td3_pave+lambda3=1": "λ3 1"}  # fmt: skip
+    lines, cells = [], {}
+    for step in probed:
+        for r in rows:
+            method = r["group"].split(" ")[0]
+            if int(r["global_step"]) == step and method in names:
+                scored = 10 - int(r["sm_window_200_not_scored"])
+                smw = "–" if scored == 0 else f"{float(r['sm_window_200_mean']):.3g} ({scored})"
+                cells[(method, step)] = float(r["sm_mean"])
+                lines.append(f"| {step} | {names[method]} | {float(r['return_mean']):.0f} | {float(r['sm_mean']):.3g} | "
+                             f"{float(r['length_mean']):.0f} | {smw} |")
+    return lines, cells, probed
+
+
+def test_walkers_lambda3_probe_is_the_committed_curves():
+    text = read(os.path.join(ROOT, "docs", "walker2d.md"))
+    lines, sm, probed = lambda3_probe_rows()
+    assert lines and "\n".join(lines) in text
+    flat = " ".join(text.split())
+    smoother = [s for s in probed if ("td3_pave+lambda3=1", s) in sm and sm[("td3_pave+lambda3=1", s)] < min(
+        sm[("td3", s)], sm[("td3_pave", s)])]
+    assert f"λ3 = 1 is the smoothest of the three at seed 1 at {', '.join(map(str, smoother))} steps" in flat
+    with open(os.path.join(ROOT, "results", "walker2d_v5", "scalars_lambda3.csv")) as f:
+        curv = {}
+        for r in csv.DictReader(f):
+            curv.setdefault(r["method"], []).append(float(r["mean"]))
+    held, weak = curv["td3_pave[lambda3=1]"], curv["td3_pave[lambda3=0.1]"]
+    assert f"fell from {held[0]:.3g} to {held[1]:.1g} in the first 10000-step window" in flat
+    assert max(held[1:]) < 0.2 and "has stayed below 0.2" in flat
+    assert max(weak[1:]) > 2 and "at λ3 0.1 it went back above 2" in flat
