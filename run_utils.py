@@ -602,7 +602,8 @@ class Run:
             wandb.init(project=args.wandb_project_name, entity=args.wandb_entity, sync_tensorboard=True,
                        config=vars(args), name=os.path.basename(self.dir), save_code=True)  # fmt: skip
         self.snapshots = {int(f * args.total_timesteps) for f in args.snapshot_fractions}
-        self.start_time = self.last_print = time.time()  # SPS: of the phase that runs (warm-up, training)
+        self.start_time = self.last_print = None  # SPS: of the phase that runs (warm-up, training), clocked from the
+        # first step, so that setting up (a compile, a resume's load) never counts as slow steps
         self.start_step, self.train_seconds = self.step, None
 
     def load_resume(self, args):
@@ -755,6 +756,9 @@ class Run:
         and SPS to TensorBoard every 100 steps, snapshots, the periodic checkpoint, the console line. True when a
         signal asked to stop."""
         self.step, args = step, self.args
+        if self.start_time is None:  # the first step of this attempt has just run
+            self.start_time, self.start_step = time.time(), step
+            self.last_print = self.start_time
         if step == args.learning_starts:  # SPS counts the training phase only
             self.start_time, self.start_step = time.time(), step
             say(f"step {step:,}: warm-up done, training starts")
@@ -778,13 +782,19 @@ class Run:
         return (self.step - self.start_step) / max(time.time() - self.start_time, 1e-9)
 
     def progress(self, recent_returns):
-        """The console line: step, SPS (of the warm-up or of training), ETA at that speed, recent return."""
+        """The console line: step, SPS (of the warm-up or of training), ETA at the training speed (none until training
+        has run 100 steps: the warm-up's random steps say nothing of the updates' speed), recent return."""
         sps, args = self.sps(), self.args
-        eta = int((args.total_timesteps - self.step) / max(sps, 1e-9))
-        phase = "" if self.step > args.learning_starts else " (warm-up)"
+        if self.step <= args.learning_starts:
+            phase, eta = " (warm-up)", "ETA once training runs"
+        elif self.step - self.start_step < 100:
+            phase, eta = "", "ETA in a moment"
+        else:
+            seconds = int((args.total_timesteps - self.step) / max(sps, 1e-9))
+            phase, eta = "", f"ETA {seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
         ret = f"{np.mean(recent_returns):.1f}" if recent_returns else "n/a"
-        return (f"step {self.step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | ETA {eta // 3600}:"
-                f"{eta // 60 % 60:02d}:{eta % 60:02d} | return {ret} (last {len(recent_returns)} episodes)")
+        return (f"step {self.step:,}/{args.total_timesteps:,} | {sps:.0f} SPS{phase} | {eta} | return {ret} "
+                f"(last {len(recent_returns)} episodes)")
 
     def finish(self):
         """Save the checkpoint and resume state of the steps done; exit 130 when a signal stopped the run."""

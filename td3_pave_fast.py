@@ -14,6 +14,7 @@ import functools
 import math
 import os
 import random
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Optional
@@ -333,12 +334,15 @@ def compile_critic_gradients(args, data, inputs, device, lambda3=None):
     torch._dynamo.config.trace_autograd_ops = True  # trace the action gradients (create_graph) into the graph
     torch._inductor.config.fallback_random = True  # the same random draws as eager: a compiled run = an eager run
     compiled = torch.compile(critic_gradients)
+    started = time.time()
+    run_utils.say("compiling the critic's gradient step (--compile: once per run, a minute or more on a CPU) ...")
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             for regularize in [True] if args.pave_every == 1 else [True, False]:
                 compiled(args, data, *inputs, regularize, lambda3)
     except Exception as e:  # no C++ compiler, an unsupported torch build, ...
         raise UserError(f"--compile failed ({type(e).__name__}: {str(e).splitlines()[0]}); run without it") from None
+    run_utils.say(f"compiled in {time.time() - started:.0f} s; training's speed and ETA count from here")
     return compiled
 
 
@@ -437,6 +441,9 @@ def main(args: Args):
         nets["log_lambda3"] = log_lambda3 = torch.tensor(math.log(args.lambda3), device=device, requires_grad=True)
         nets["lambda3_optimizer"] = lambda3_optimizer = optim.Adam([log_lambda3], **adam)
     rb = ReplayBuffer(args.buffer_size, obs_dim, act_dim, device, args.seed)
+    method = "TD3 + PAVE" if args.lambda1 + args.lambda2 + args.lambda3 > 0 else "TD3"
+    speed = ", critic compiled" if args.compile else ", CUDA graphs" if args.cudagraphs else ""
+    print(f"{run.dir}: {args.env_id}, {method} on {device}{speed}", flush=True)
     gradients = critic_gradients
     if args.compile:
         dummy = ReplayBufferSamples(*(torch.zeros_like(t[: args.batch_size]) for t in (rb.obs, rb.actions, rb.rewards,
@@ -458,9 +465,6 @@ def main(args: Args):
     if args.cudagraphs:  # a graph per `regularize` (the second under --pave-every k > 1 only), one for the actor
         critic_steps = {regularize: CudaGraph(step) for regularize, step in critic_steps.items()}
         actor_step = CudaGraph(actor_step)
-    method = "TD3 + PAVE" if args.lambda1 + args.lambda2 + args.lambda3 > 0 else "TD3"
-    speed = ", critic compiled" if args.compile else ", CUDA graphs" if args.cudagraphs else ""
-    print(f"{run.dir}: {args.env_id}, {method} on {device}{speed}", flush=True)
 
     recent_returns = deque(maxlen=10)
     episode_actions = []  # the policy's actions before exploration noise, env units: charts/action_oscillation

@@ -275,3 +275,35 @@ def test_a_run_that_would_never_update_says_so_at_the_start(tmp_path):
     result = run_cli("td3_pave.py", "--env-id", "Pendulum-v1", "--total-timesteps", 50, "--learning-starts", 100,
                      *TINY, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0 and result.stdout.startswith("warning: --total-timesteps 50 <= --learning-starts 100")
+
+
+def test_progress_counts_from_the_first_step_and_gives_no_eta_before_training_runs(monkeypatch):
+    """Issue 45: a compiled run printed `step 1/18,000 | 0 SPS (warm-up) | ETA 675:30:10` after 137 s of compiling,
+    the setup counted as the first step. The clock now starts at the first step, and the ETA waits for 100 training
+    steps (the warm-up's random steps say nothing of the updates' speed)."""
+    import types
+
+    import run_utils
+
+    now = [1000.0]
+    monkeypatch.setattr(run_utils.time, "time", lambda: now[0])
+    run = object.__new__(run_utils.Run)
+    run.args = types.SimpleNamespace(learning_starts=100, total_timesteps=1100, checkpoint_interval=0)
+    run.step = run.start_step = 0
+    run.start_time = run.last_print = None  # as Run() leaves them
+    run.latest, run.snapshots, run.stop_signal, run.train_seconds = {}, set(), None, None
+    printed = []
+    monkeypatch.setattr(run_utils, "say", printed.append)
+    now[0] += 137.0  # a compile between Run() and the first step
+    run.step_done(1, [])
+    assert run.start_time == 1137.0 and run.start_step == 1 and not printed
+    now[0] += 11.0
+    run.step_done(50, [])  # 49 warm-up steps in 11 s
+    assert printed[-1] == "step 50/1,100 | 4 SPS (warm-up) | ETA once training runs | return n/a (last 0 episodes)"
+    run.step_done(100, [])  # training starts: its own clock
+    now[0] += 11.0
+    run.step_done(150, [])
+    assert printed[-1].startswith("step 150/1,100 | 5 SPS | ETA in a moment |")
+    now[0] += 11.0
+    run.step_done(250, [-200.0])  # 150 training steps in 22 s: 850 to go at 6.82 steps/s
+    assert printed[-1] == "step 250/1,100 | 7 SPS | ETA 0:02:04 | return -200.0 (last 1 episodes)"
