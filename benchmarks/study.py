@@ -65,6 +65,12 @@ def paper_flags(method: str, env_id: str) -> dict:
     return {"env_id": env_id, "total_timesteps": env["total_timesteps"], **env[m["family"]], **weights} | varied
 
 
+def method_weights(method):
+    """The weights a method sets (paper_settings.toml), e.g. {'lambda1', 'lambda2', 'lambda3'} for td3_pave."""
+    tables = SETTINGS["method"][split_variant(method)[0]]["weights"].values()
+    return set().union(*tables)
+
+
 def to_cli(flags: dict) -> list[str]:
     """{"buffer_size": 200000, "hidden_sizes": "64 64"} -> ["--buffer-size", "200000", "--hidden-sizes", "64", "64"];
     an on/off flag as the files take it: {"autotune": "True"} -> ["--autotune"], "False" -> ["--no-autotune"]."""
@@ -77,17 +83,22 @@ def to_cli(flags: dict) -> list[str]:
     return [part for k, v in flags.items() for part in parts(k, v)]
 
 
-def train_command(method, env_id, seed, total_timesteps=None, extra=(), fast=False, checkpoint_interval=0,
+def train_command(method, env_id, seed, total_timesteps=None, extra=None, fast=False, checkpoint_interval=0,
                   compile=False, cudagraphs=False):
-    """(algorithm file, its flags) for one run of a study."""
-    flags = paper_flags(method, env_id)
+    """(algorithm file, its flags) for one run of a study. `extra` ({flag: value}, the user's --flags) goes over the
+    paper's settings, so the command names each flag once (the files refuse a flag given twice)."""
+    parent, varied = split_variant(method)
+    flags = paper_flags(parent, env_id) | (extra or {}) | varied  # a variant's value over the method's own
+    defaults = run_utils.import_algorithm(SETTINGS["method"][parent]["file"]).Args
+    flags = {w: getattr(defaults, w) for w in sorted(method_weights(parent)) if w not in flags} | flags  # every
+    # weight on the command line, the file's default too (an env the paper did not train): the plan shows them all
     if total_timesteps is not None:
         flags["total_timesteps"] = total_timesteps
     flags |= {"seed": seed, "exp_name": folder_name(method), "checkpoint_interval": checkpoint_interval}
     file = SETTINGS["method"][split_variant(method)[0]]["file"]
     file = FAST_FILE.get(file, file) if fast else file
     speed = [flag for flag, on in (("--compile", compile), ("--cudagraphs", cudagraphs)) if on]
-    return file, to_cli(flags) + (speed if file in FAST_FILE.values() else []) + list(extra)
+    return file, to_cli(flags) + (speed if file in FAST_FILE.values() else [])
 
 
 # --- sweeps: one flag of a method over values, the others at the paper's settings (paper Appendix B, Figure 4) -----
@@ -175,23 +186,20 @@ def variants(method, env_id, vary, extra):
     file = SETTINGS["method"][method]["file"]
     module = run_utils.import_algorithm(file)
     known = {f.name for f in dataclasses.fields(module.Args)}
-    given = {k.lstrip("-").replace("-", "_") for k in extra if k.startswith("--")}
-    default = read_args(module, to_cli(paper_flags(method, env_id)) + extra)
+    default = read_args(module, to_cli(paper_flags(method, env_id) | extra))
     if default is None:
-        raise UserError(f"{file} cannot read --flags {' '.join(extra)}")
+        raise UserError(f"{file} cannot read --flags {' '.join(to_cli(extra))}")
     default = vars(default)
     names = [method]
     for flag, texts in vary.items():
         if flag not in known:
             raise UserError(f"--vary {flag}: {file} has no --{flag.replace('_', '-')}")
-        if flag in given:
-            raise UserError(f"--vary {flag} and --flags {flag} both set it; give it in one place")
         if isinstance(default[flag], (tuple, list)):
             raise UserError(f"--vary {flag}: a list flag ({' '.join(map(str, default[flag]))}) is not varied here, "
                             f"each value of --vary is one number or word; give it with --flags {flag}=...")
         seen = set()
         for text in texts:
-            args = read_args(module, to_cli(paper_flags(method, env_id) | {flag: text}) + extra)
+            args = read_args(module, to_cli(paper_flags(method, env_id) | extra | {flag: text}))
             if args is None:
                 raise UserError(f"--vary {flag}={text}: {file} cannot read --{flag.replace('_', '-')} {text}")
             try:  # the file's own checks; the machine that plans need not have the GPU the jobs get
@@ -633,32 +641,42 @@ def plan(args: Run):
         raise UserError("--checkpoint-interval must be >= 0, and --compile and --cudagraphs go with --fast")
     if any("=" not in kv for kv in args.flags):
         raise UserError(f"--flags takes name=value pairs, got {' '.join(args.flags)}")
-    extra = {k.lstrip("-").replace("-", "_"): v for k, v in (kv.split("=", 1) for kv in args.flags)}
+    pairs = [(k.strip().lstrip("-").replace("-", "_"), v) for k, v in (kv.split("=", 1) for kv in args.flags)]
+    repeated = sorted({k for k, _ in pairs if [p[0] for p in pairs].count(k) > 1})
+    if repeated:
+        raise UserError(f"--flags {', '.join(repeated)} is given twice; give each flag once")
+    extra = dict(pairs)
     taken = sorted(set(extra) & STUDY_FLAGS)
     if taken:
         raise UserError(f"--flags {', '.join(taken)}: the study sets these itself (use --seeds, --total-timesteps, "
                         "--checkpoint-interval; exp_name is the method, resume is automatic)")
-    weights = sorted({w for m in args.methods for per_env in SETTINGS["method"][m]["weights"].values() for w in per_env})
-    mine = [k for k in extra if k in weights]  # --flags goes to every method: a base would train with the weight
-    if mine:
-        raise UserError(f"--flags {', '.join(mine)}: a method's weight, which each method sets itself (td3's are 0); "
-                        f"change it for one method with --vary {mine[0]}=VALUE,...")
+    # A weight in --flags (lambda3=2.0) goes to the methods that have it and are not a base: the base keeps its 0
+    weighted = {m: method_weights(m) for m in args.methods if base_of(m) != m}
+    given_weights = {k: v for k, v in extra.items() if k in set().union(*weighted.values(), *map(method_weights,
+                                                                                              args.methods))}
+    for k in given_weights:
+        if not any(k in names for names in weighted.values()):
+            raise UserError(f"--flags {k}: a weight of the base ({', '.join(args.methods)}), which trains at 0 as the "
+                            "line the others are compared with; no method asked here takes it")
+    extra = {k: v for k, v in extra.items() if k not in given_weights}
     if args.total_timesteps is not None and args.total_timesteps < 1:
         raise UserError(f"--total-timesteps must be >= 1, got {args.total_timesteps}")
     if len(set(args.seeds)) != len(args.seeds):
         raise UserError(f"--seeds {' '.join(map(str, args.seeds))} repeats a seed")
     check_run_flags(args)
-    extra, vary = to_cli(extra), parse_vary(args.vary)
+    vary = parse_vary(args.vary)
     bases = {base_of(m) for m in args.methods if base_of(m) != m}  # not varied: the line the others are compared with
     jobs = []
     for env_id in args.envs:
-        swept = [variants(m, env_id, vary, extra) if vary and m not in bases else [m] for m in args.methods]
+        own = {m: extra | {k: v for k, v in given_weights.items() if k in weighted.get(m, ())} for m in args.methods}
+        swept = [variants(m, env_id, vary, own[m]) if vary and m not in bases else [m] for m in args.methods]
         for method in dict.fromkeys(m for names in swept for m in names):
             base = base_of(method)
             reference = (env_id, base, reference_seed(args.study, env_id, base, args.seeds)) if base in args.methods else None
             for seed in args.seeds:
                 file, flags = train_command(
-                    method, env_id, seed, args.total_timesteps, extra, args.fast, args.checkpoint_interval,
+                    method, env_id, seed, args.total_timesteps, own[split_variant(method)[0]], args.fast,
+                    args.checkpoint_interval,
                     args.compile, args.cudagraphs,
                 )
                 jobs.append(
@@ -679,6 +697,18 @@ def plan(args: Run):
                         "executor": args.executor,
                     }
                 )
+    for env_id in (e for e in args.envs if e not in SETTINGS["env"]):  # your own task: which weights, and why
+        for method in args.methods:
+            if base_of(method) != method:
+                job = next(j for j in jobs if (j["env_id"], j["method"]) == (env_id, method))
+                asked = {k for k in given_weights if k in weighted[method]}
+                file = SETTINGS["method"][method]["file"]
+                why = ("--flags" if asked == method_weights(method) else f"{file}'s defaults, the paper's Walker2d-v5 "
+                       "weights" + (f", with --flags {', '.join(sorted(asked))}" if asked else ""))
+                shown = dict(zip(job["flags"][::2], job["flags"][1::2]))
+                print(f"{env_id} is not in paper_settings.toml: {method} trains with "
+                      + ", ".join(f"{w} {shown['--' + w.replace('_', '-')]}" for w in sorted(method_weights(method)))
+                      + f" ({why}); docs/weights.md's recipe starts from lambda1 2.0, lambda2 0.005, lambda3 2.0")
     for job in jobs:  # a misspelt flag or a bad value in --flags: one line now, not the file's help box later
         if read_args(run_utils.import_algorithm(job["file"]), job["flags"]) is None:
             raise UserError(f"{job['file']} cannot read --flags {' '.join(args.flags)}")

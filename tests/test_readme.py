@@ -730,3 +730,29 @@ def test_walkers_lambda3_probe_is_the_committed_curves():
     assert f"fell from {held[0]:.3g} to {held[1]:.1g} in the first 10000-step window" in flat
     assert max(held[1:]) < 0.2 and "has stayed below 0.2" in flat
     assert max(weak[1:]) > 2 and "at λ3 0.1 it went back above 2" in flat
+
+
+def test_one_recipe_for_your_own_task_on_every_page(tmp_path):
+    """Issue 44: the README, docs/weights.md and docs/studies.md give one starting point and one sweep for a new task,
+    and its dry run (on an env the paper did not train) plans PAVE at those weights, its λ3 a decade each way, and the
+    base at 0, and says which weights it uses and why."""
+    command = None
+    for page in ("README.md", os.path.join("docs", "weights.md"), os.path.join("docs", "studies.md")):
+        text = read(os.path.join(ROOT, page)).replace("\\\n", " ")
+        found = [" ".join(line.split()) for line in text.splitlines() if "study.py run --study studies/my_robot" in line]
+        assert len(found) == 1, (page, found)
+        assert command in (None, found[0]), (page, found[0], command)
+        command = found[0]
+    assert "--flags lambda1=2.0 lambda2=0.005 lambda3=2.0 --vary lambda3=0.2,20" in command
+    argv = command.split()[2:]  # after `python benchmarks/study.py`
+    argv[argv.index("my_package:MyRobot-v0")] = "MountainCarContinuous-v0"
+    argv[argv.index("--study") + 1] = str(tmp_path / "mine")
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), *argv, "--dry-run"],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert ("MountainCarContinuous-v0 is not in paper_settings.toml: td3_pave trains with lambda1 2.0, lambda2 0.005, "
+            "lambda3 2.0 (--flags)") in result.stdout
+    planned = {line.split(": ")[0].split()[-1]: line for line in result.stdout.splitlines() if line.startswith("to do")}
+    assert "--lambda1 0.0 --lambda2 0.0 --lambda3 0.0" in planned["MountainCarContinuous-v0/td3/seed1"]
+    for method, lambda3 in (("td3_pave", "2.0"), ("td3_pave[lambda3=0.2]", "0.2"), ("td3_pave[lambda3=20]", "20")):
+        assert f"--lambda1 2.0 --lambda2 0.005 --lambda3 {lambda3} " in planned[f"MountainCarContinuous-v0/{method}/seed1"]

@@ -69,8 +69,17 @@ def test_paper_flags_and_bad_input():
     assert "--cudagraphs" not in study.train_command("sac_pave", "Hopper-v5", 1, fast=True, cudagraphs=True)[1]
     with pytest.raises(study.UserError, match="unknown method"):
         study.paper_flags("td4", "Pendulum-v1")
-    with pytest.raises(study.UserError, match="--flags lambda1: a method's weight"):  # it would turn td3 into PAVE
-        study.plan(study.Run(study="x", methods=("td3", "td3_pave"), flags=("lambda1=1", "gamma=0.9")))
+    # a weight in --flags goes to the PAVE method only (td3 stays the base, at 0); a flag over the paper's setting
+    # replaces it, each command naming it once (the files refuse a repeated flag)
+    jobs = study.plan(study.Run(study="x", methods=("td3", "td3_pave"), envs=("Pendulum-v1",), seeds=(1,),
+                                flags=("lambda1=1", "gamma=0.9")))  # fmt: skip
+    for job in jobs:
+        assert job["flags"].count("--gamma") == job["flags"].count("--lambda1") == 1, job["flags"]
+    parsed = {j["method"]: module_args(j["file"], j["flags"]) for j in jobs}
+    assert [(parsed[m]["lambda1"], parsed[m]["lambda3"], parsed[m]["gamma"]) for m in ("td3", "td3_pave")] == [
+        (0.0, 0.0, 0.9), (1.0, 2.0, 0.9)]  # fmt: skip
+    with pytest.raises(study.UserError, match="--flags lambda1: a weight of the base"):  # td3 alone: no PAVE to take it
+        study.plan(study.Run(study="x", methods=("td3",), flags=("lambda1=1",)))
     with pytest.raises(study.UserError, match="not in paper_settings.toml: td4"):
         study.plan(study.Run(study="x", methods=("td4",)))
     # an env the paper did not train (a user's own task): the files' defaults, the method's "*" weights or the file's
@@ -83,6 +92,7 @@ def test_paper_flags_and_bad_input():
     assert {m: (a["lambda1"], a["lambda2"], a["lambda3"], a["gamma"], a["total_timesteps"]) for m, a in parsed.items()} == {
         "td3": (0.0, 0.0, 0.0, 0.99, 3000), "td3_pave": (0.1, 0.1, 0.01, 0.99, 3000),
         "td3_pave[lambda3=0.1]": (0.1, 0.1, 0.1, 0.99, 3000)}  # fmt: skip
+    assert all("--lambda3" in j["flags"] for j in jobs)  # every weight on the plan's command lines, defaults too
     for env_id, why in (("CartPole-v1", "a continuous (Box) one is needed"), ("Nope-v0", "cannot make env 'Nope-v0'")):
         with pytest.raises(study.UserError, match=re.escape(why)):  # refused when planned, not in a job
             study.plan(study.Run(study="x", methods=("td3",), envs=(env_id,)))

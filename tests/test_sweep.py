@@ -73,8 +73,7 @@ def test_a_value_is_a_method_of_its_own_with_a_plain_folder():
         (("lambda3",), (), "--vary takes FLAG=VALUE,VALUE,..., got 'lambda3'"),
         (("lambda3=20,2e1",), (), "--vary lambda3=20,2e1 gives the value 20 twice"),
         (("lambda3=20", "lambda3=0"), (), "--vary names lambda3 twice"),
-        (("gamma=0.9",), ("gamma=0.95",), "--vary gamma and --flags gamma both set it"),
-        (("lambda3=20",), ("lambda3=5",), "--flags lambda3: a method's weight, which each method sets itself"),
+        ((), ("batch_size=16", "batch_size=32"), "--flags batch_size is given twice"),  # the last won silently
         (("batch_size=0",), (), "--vary batch_size=0: --batch-size 0 must be between 1 and --buffer-size"),
         # found by a fault sweep: a flag that changes nothing trained (the same run twice), -0 named apart from 0
         (("device=cpu",), (), "--vary device: it does not change what is trained"),
