@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from typing import Optional
 
@@ -166,6 +167,10 @@ def find_checkpoints(paths):
             found += inside
         else:
             raise UserError(f"no such file or folder: {path}")
+    unique = list(dict.fromkeys(os.path.realpath(p) for p in found))
+    if len(unique) < len(found):  # a run named twice (its folder and its checkpoint) would count as two seeds
+        print(f"note: {len(found) - len(unique)} checkpoints were named more than once; each is evaluated once")
+        found = [next(p for p in found if os.path.realpath(p) == u) for u in unique]
     return found
 
 
@@ -331,9 +336,13 @@ def evaluate(args: Args, sigma_base=None):
             new.append(folder)
             folder = os.path.dirname(folder)
         os.makedirs(args.out_dir, exist_ok=True)
-        with open(os.path.join(args.out_dir, ".write_test"), "w"):
-            pass
-        os.remove(os.path.join(args.out_dir, ".write_test"))
+        fd, probe = tempfile.mkstemp(dir=args.out_dir, prefix=".write_test")  # a new file: never a link's target
+        os.close(fd)
+        os.remove(probe)
+        plots = ("actions_and_spectra.png", "noise.png", "training_steps.png", "filter_tradeoff.png",
+                 "q_gradient_field.png")  # fmt: skip
+        for name in ("eval.csv", "eval.json", *plots):  # the outputs' names, checked before the evaluation, not after
+            run_utils.check_not_run_file(os.path.join(args.out_dir, name), "--out-dir")
         for folder in new:
             os.rmdir(folder)
     except OSError as e:
@@ -346,6 +355,14 @@ def evaluate(args: Args, sigma_base=None):
     levels = [0.0] + [s for s in args.obs_noise if s > 0]
 
     sigma_base = dict(sigma_base or {})  # per env id, from the reference checkpoint's visited states where not given
+    for path, env in envs.items():  # one given (a study's record kept it) must fit the env: a scale per dimension
+        given = sigma_base.get(loaded[path][0]["env_id"])
+        if given is not None:
+            given = np.asarray(given, dtype=np.float64)
+            if given.shape != env.observation_space.shape or not (np.isfinite(given).all() and (given >= 0).all()):
+                raise UserError(f"the sigma_base given for {loaded[path][0]['env_id']} ({given.tolist()}) is not one "
+                                f"finite scale >= 0 per observation dimension ({env.observation_space.shape[0]}): a "
+                                "damaged reference record? remove it, and its run evaluates again")
     if len(levels) > 1:
         reference = [args.noise_reference] if args.noise_reference else []
         bases = [path for path in paths if run_utils.is_base(*loaded[path][:2])]

@@ -142,7 +142,7 @@ def export(args: Args):
     with torch.no_grad():
         want = policy(torch.as_tensor(obs)).numpy()
     write, run = (write_onnx, run_onnx) if args.format == "onnx" else (write_torchscript, run_torchscript)
-    tmp = out + ".tmp" + (".onnx" if args.format == "onnx" else "")
+    tmp = run_utils.fresh_temp(out + ".tmp" + (".onnx" if args.format == "onnx" else ""))
     try:
         with warnings.catch_warnings():  # torch's notes that TorchScript and its ONNX exporter are deprecated
             warnings.simplefilter("ignore", DeprecationWarning)

@@ -54,6 +54,8 @@ def command(call):
     """Run `call()` as a command line does (every tool of the project): a UserError is one `error:` line and exit
     code 1, and so is output that could not be printed (GuardedOutput), after the files are written."""
     previous = sys.stdout
+    if previous is None:  # started with stdout closed (`>&-`): nothing to print to, the command still runs
+        previous = sys.stdout = open(os.devnull, "w")
     sys.stdout = stdout = GuardedOutput(previous)
     try:
         call()
@@ -300,6 +302,16 @@ def check_not_run_file(path, flag=None):
                         "it: name another file")
 
 
+def fresh_temp(tmp, replaces_run_file=False):
+    """A temp file's name, made safe to write: a link there (which would carry the write elsewhere) is removed, not
+    followed; a run's file of that name is refused (a save's own stale temp, left by a kill, may be replaced)."""
+    if os.path.islink(tmp):
+        os.unlink(tmp)
+    elif not replaces_run_file:
+        check_not_run_file(tmp)
+    return tmp
+
+
 @contextlib.contextmanager
 def writing(path, binary=False, newline=None, replaces_run_file=False):
     """`with writing(path) as f:` for every file the project writes (checkpoints, records, eval's tables and plots,
@@ -309,9 +321,10 @@ def writing(path, binary=False, newline=None, replaces_run_file=False):
     (replaces_run_file) may replace a checkpoint, resume state or snapshot."""
     if not replaces_run_file:
         check_not_run_file(path)
-    tmp = path + ".tmp"
+    tmp = fresh_temp(path + ".tmp", replaces_run_file)
     try:
-        with open(tmp, "wb" if binary else "w", **({} if binary else {"newline": newline})) as f:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666),
+                  "wb" if binary else "w", **({} if binary else {"newline": newline})) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -621,8 +634,16 @@ class Run:
         for key, kind in RESUME_STATE.items():
             if not isinstance(state[key], kind):
                 raise UserError(f"cannot resume from {resume_path}: its {key!r} is malformed")
-        if not {"pos", "size", "sampler"} <= set(state["buffer"]):
+        step = state["global_step"]
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise UserError(f"cannot resume from {resume_path}: its global_step {step!r} is not a step count")
+        buffer = state["buffer"]
+        if not {"pos", "size", "sampler"} <= set(buffer) or not all(
+                isinstance(buffer[k], int) and 0 <= buffer[k] <= args.buffer_size for k in ("pos", "size")):
             raise UserError(f"cannot resume from {resume_path}: its replay buffer is malformed")
+        bad = nonfinite(state["nets"])
+        if bad:
+            raise UserError(f"cannot resume from {resume_path}: its {bad} is not finite (NaN or inf): a damaged state")
         if args.total_timesteps < state["global_step"]:
             raise UserError(f"--total-timesteps {args.total_timesteps} is below the {state['global_step']} steps the "
                             f"run has done")  # fmt: skip

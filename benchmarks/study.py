@@ -33,7 +33,7 @@ import tyro
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 import run_utils  # noqa: E402
-from run_utils import UserError  # noqa: E402
+from run_utils import UserError, first_line  # noqa: E402
 
 SETTINGS_FILE = os.path.join(REPO, "benchmarks", "paper_settings.toml")
 with open(SETTINGS_FILE, "rb") as f:
@@ -244,11 +244,17 @@ def env_folder(env_id):
 
 
 def check_method(method, where="--methods"):
-    """A method (or a variant of one, td3_pave[lambda3=20]) of paper_settings.toml, or one line that says so."""
+    """A method (or a variant of one, td3_pave[lambda3=20], of a flag its file has) of paper_settings.toml, or one
+    line that says so."""
     if not isinstance(method, str) or split_variant(method)[0] not in SETTINGS["method"] or (
             "[" in method and not VARIANT.fullmatch(method)):
         raise UserError(f"{where}: {method!r} is not a method of paper_settings.toml (nor a variant of one: "
                         f"{', '.join(SETTINGS['method'])})")
+    parent, varied = split_variant(method)
+    file = SETTINGS["method"][parent]["file"]
+    unknown = set(varied) - {f.name for f in dataclasses.fields(run_utils.import_algorithm(file).Args)}
+    if unknown:
+        raise UserError(f"{where}: {method!r} varies {', '.join(sorted(unknown))}, which {file} does not have")
 
 
 def check_seed_value(seed, where):
@@ -291,12 +297,26 @@ def last_sps(run_dir):
     return events.Scalars("charts/SPS")[-1].value if "charts/SPS" in events.Tags()["scalars"] else None
 
 
+def read_text(work, name):
+    """A note of a run's work folder (failed.txt, waiting.txt) as text, whatever bytes it holds: status shows it."""
+    try:
+        with open(os.path.join(work, name), errors="replace") as f:
+            return f.read()
+    except OSError as e:
+        return f"({name} unreadable: {e.strerror})"
+
+
 def read_seconds(path):
     """The training seconds of the earlier attempts (0 before the first)."""
     if not os.path.exists(path):
         return 0.0
-    with open(path) as f:
-        return float(f.read())
+    with open(path, errors="replace") as f:
+        text = f.read()
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"{path} holds {text[:40]!r}, not the seconds trained: remove it (the time of the earlier "
+                        "attempts is then not counted)") from None
 
 
 def attempts(work):
@@ -379,9 +399,16 @@ def train(job, work, owner=None):
 def read_trained(work):
     """A finished training's train.json, its checkpoint as a path from here. The checkpoint is stored relative to the
     run's folder; studies before that stored it absolute, which is found by its place when the study has moved."""
-    with open(os.path.join(work, "train.json")) as f:
-        info = json.load(f)
-    path = info["checkpoint"]
+    done = os.path.join(work, "train.json")
+    try:
+        with open(done) as f:
+            info = json.load(f)
+        path = info["checkpoint"]
+        if not isinstance(path, str):
+            raise TypeError("its checkpoint is not a path")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError(f"cannot read {done} ({type(e).__name__}: {first_line(e)}): remove it and `run` again, which "
+                        "continues the training from its checkpoint") from None
     if os.path.isabs(path) or os.path.normpath(path).split(os.sep)[0] != "runs":  # an older study's absolute path,
         # or one into another study or out of this run: the file of that name in this run's runs/ folder
         path = os.path.join("runs", *os.path.normpath(path).split(os.sep)[-2:])
@@ -399,8 +426,8 @@ def wait_for_reference(study, reference, poll=5.0, idle=60.0):
     label, free_since = "/".join(map(str, reference)), None
     while not os.path.exists(os.path.join(work, "train.json")):
         if os.path.exists(os.path.join(work, "failed.txt")):
-            with open(os.path.join(work, "failed.txt")) as f:
-                why = ([line for line in f.read().splitlines() if line.strip()] or ["no reason written"])[-1]
+            why = ([line for line in read_text(work, "failed.txt").splitlines() if line.strip()]
+                   or ["no reason written"])[-1]
             raise RuntimeError(f"the noise reference run {label} failed ({why.strip()}); fix it and `run` again")
         if os.path.exists(record):
             with open(record) as f:
@@ -1074,8 +1101,7 @@ def status(args: Status):
         if state == "started" and not locked(work):  # no job holds it: it stopped without a record or a failure
             line += "  (no job runs it now: interrupted or killed; `run` again continues it)"
         elif state == "started" and os.path.exists(os.path.join(work, "waiting.txt")):
-            with open(os.path.join(work, "waiting.txt")) as f:
-                line += f"  (trained; waiting for the noise reference run {json.load(f)})"
+            line += f"  (trained; waiting for the noise reference run {read_text(work, 'waiting.txt').strip()})"
         elif state == "started":
             age = time.time() - os.path.getmtime(os.path.join(work, "train.log"))
             with open(os.path.join(work, "train.log")) as f:
@@ -1083,8 +1109,7 @@ def status(args: Status):
             line += f"  (log {age:.0f} s old: {last[-100:]})"
         print(line)
         if state == "failed":
-            with open(os.path.join(work, "failed.txt")) as f:
-                print("    " + "\n    ".join(f.read().strip().splitlines()[-8:]))
+            print("    " + "\n    ".join(read_text(work, "failed.txt").strip().splitlines()[-8:]))
     print(", ".join(f"{n} {k}" for k, n in counts.items()) + f" of {len(runs)}")
     return 0
 

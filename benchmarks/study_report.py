@@ -86,11 +86,25 @@ RECORD_FIELDS = {"method", "env_id", "seed", "levels", "train_seconds"}  # what 
 
 
 def well_formed(record):
-    """The shapes report reads: per noise level lists of returns and sm, a number of training seconds."""
-    levels = record["levels"]
-    return (isinstance(levels, dict) and isinstance(record["train_seconds"], (int, float))
-            and all(isinstance(v, dict) and all(isinstance(v.get(k), list) and v[k] for k in ("returns", "sm"))
-                    for v in levels.values()))  # fmt: skip
+    """The shapes report reads: per noise level (a number) lists of returns and sm, a number of training seconds, and
+    where present the run's args (a dict with whole-number steps), its step count and its critic rows (a dict)."""
+    levels, args = record["levels"], record.get("args", {})
+
+    def level(key):
+        try:
+            return np.isfinite(float(key))
+        except (TypeError, ValueError):
+            return False
+
+    def whole(x):
+        return isinstance(x, int) and not isinstance(x, bool)
+
+    return (isinstance(levels, dict) and isinstance(record["train_seconds"], (int, float)) and isinstance(args, dict)
+            and all(level(k) and isinstance(v, dict) and all(isinstance(v.get(key), list) and v[key]
+                                                            for key in ("returns", "sm")) for k, v in levels.items())
+            and all(whole(args[k]) for k in ("learning_starts", "total_timesteps", "seed") if k in args)
+            and all(whole(record[k]) for k in ("global_step", "total_timesteps") if k in record)
+            and isinstance(record.get("critic"), (dict, type(None))))  # fmt: skip
 
 
 def load_records(study):
@@ -106,7 +120,8 @@ def load_records(study):
         if missing:
             raise UserError(f"record {path} lacks {', '.join(missing)}: remove it and `run` again to remake it")
         if not well_formed(record):
-            raise UserError(f"record {path} is malformed (its levels or train_seconds): remove it and `run` again")
+            raise UserError(f"record {path} is malformed (its levels, train_seconds, args, steps or critic): remove it "
+                            "and `run` again")
         try:  # its names, checked before they become file names, must be those of its place
             place = run_paths(study, record["env_id"], record["method"], record["seed"])[1]
         except UserError as e:
@@ -214,6 +229,10 @@ def report(args: Report):
         os.makedirs(out, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot write the report to {out}: {e.strerror}") from None
+    outputs = ["report.md", "report.csv"] + [f"{env_folder(e)}{tail}" for e in {r["env_id"] for r in records}
+                                             for tail in (".png", "_pareto.png")]  # fmt: skip
+    for name in outputs:  # before the statistics: a slip of --out-dir costs nothing and overwrites nothing
+        run_utils.check_not_run_file(os.path.join(out, name), "the report's")
     windows = window_for(records)
     off = off_reference(records)  # their noisy rows were measured against another sigma_base: clean rows only
     table = summarize([r | {"levels": {"0.0": r["levels"]["0.0"]}} if r in off else r for r in records],
@@ -564,7 +583,8 @@ def plot_sweeps(table, keys, records, windows, out):
         axes[0][0].legend(fontsize=7)
         fig.suptitle(f"{env_id}, {method}\none flag varied, the others at the paper's settings", fontsize=10)
         fig.tight_layout()
-        fig.savefig(os.path.join(out, f"{env_folder(env_id)}_{method}_sweep.png"), dpi=110)
+        with run_utils.writing(os.path.join(out, f"{env_folder(env_id)}_{method}_sweep.png"), binary=True) as f:  # never over a run's file
+            fig.savefig(f, format="png", dpi=110)
         plt.close(fig)
     for env_id in dict.fromkeys(env for env, _ in sweeps(keys)):
         points, label = front_points(table, keys, env_id, windows.get(env_id))
@@ -579,5 +599,6 @@ def plot_sweeps(table, keys, records, windows, out):
                title=f"{env_id}: every configuration, no noise")  # fmt: skip
         ax.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(os.path.join(out, f"{env_folder(env_id)}_pareto.png"), dpi=110)
+        with run_utils.writing(os.path.join(out, f"{env_folder(env_id)}_pareto.png"), binary=True) as f:  # never over a run's file
+            fig.savefig(f, format="png", dpi=110)
         plt.close(fig)

@@ -57,6 +57,8 @@ def main(args: Args):
     run_utils.check_number("--every", args.every, positive=True, integer=True, below=2**53)
     if not os.path.isdir(args.study):
         raise UserError(f"no study folder {args.study}")
+    out = args.out or os.path.join(args.study, "scalars.csv")
+    run_utils.check_output("--out", out)  # before the event files are read
     runs = sorted(glob.glob(os.path.join(args.study, "work", "*", "*", "seed*", "runs", "*", "")))
     if not runs:
         raise UserError(f"no runs with event files under {os.path.join(args.study, 'work')}")
@@ -78,7 +80,6 @@ def main(args: Args):
     if cut.files:
         print(f"{len(cut.files)} event files end in a cut record (a run killed while writing, or one still writing): "
               f"their rows stop there: {', '.join(sorted(os.path.relpath(f, args.study) for f in set(cut.files)))}")
-    out = args.out or os.path.join(args.study, "scalars.csv")
     if not rows:  # never a header-only file over one that had rows
         raise UserError(f"none of --tags {' '.join(args.tags)} is in the {read} runs read; {out} left as it was")
     found = {r[3] for r in rows}
@@ -90,13 +91,15 @@ def main(args: Args):
     if elsewhere:  # trained on another machine (or copied records): their work/, with the event files, is not here
         print(f"{len(elsewhere)} runs with records have no event files here, so no rows in {out}: "
               + ", ".join(elsewhere))
+    drawn = [t for t in args.plot if t in found]
+    for env_id in sorted({r[0] for r in rows}) if drawn else ():  # the figures' names, before the CSV is written
+        run_utils.check_not_run_file(figure_path(os.path.splitext(out)[0], env_id), "--plot")
     with run_utils.writing(out, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["env_id", "method", "seed", "tag", "step", "mean", "count"])
         writer.writerows((*r[:5], f"{r[5]:.6g}", r[6]) for r in rows)
     print(f"{out}: {len(rows)} rows from {read} runs")
     print("\n".join(hinge_lines(rows)))
-    drawn = [t for t in args.plot if t in found]
     if set(args.plot) - set(drawn):
         missing = ", ".join(t for t in args.plot if t not in found)
         print(f"--plot: no rows of {missing} (not in --tags, or logged by no run)")
@@ -152,6 +155,10 @@ def hinge_lines(rows):
     return (["losses/curv per window (the curvature hinge, Eq. 15):"] + lines) if lines else []
 
 
+def figure_path(stem, env_id):
+    return f"{stem}_{env_id.replace('/', '_').replace(':', '_')}.png"
+
+
 def plot(rows, tags, stem):
     import matplotlib
 
@@ -176,7 +183,7 @@ def plot(rows, tags, stem):
             ax.set(xlabel="environment step", title=f"{env_id}: {tag}")
             ax.legend(fontsize=8)
         fig.tight_layout()
-        with run_utils.writing(f"{stem}_{env_id.replace('/', '_').replace(':', '_')}.png", binary=True) as f:
+        with run_utils.writing(figure_path(stem, env_id), binary=True) as f:
             fig.savefig(f, format="png", dpi=100)
         plt.close(fig)
 

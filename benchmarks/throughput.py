@@ -114,6 +114,15 @@ def check_args(args: Args, configs):
     run_utils.check_output("--out", args.out)
     run_utils.check_distinct("--configs labels", [label for label, _, _ in configs])
     for label, file, flags in configs:
+        try:  # one meaning per flag; what the measurement sets itself is not the config's (a --resume would resume
+            # and rewrite the user's run in place)
+            run_utils.check_repeated_flags(flags)
+            own = sorted({f.split("=")[0] for f in flags} & {"--env-id", "--learning-starts", "--total-timesteps",
+                                                             "--checkpoint-interval", "--resume", "--exp-name"})
+            if own:
+                raise UserError(f"{', '.join(own)}: throughput.py sets it itself (--env-id, --learning-starts, --steps)")
+        except UserError as e:
+            raise UserError(f"--configs {label}: {e}") from None
         module = run_utils.import_algorithm(file)
         try:
             module.check_args(tyro.cli(module.Args, args=[*flags, "--env-id", args.env_id]))

@@ -333,3 +333,64 @@ def test_study_scalars_names_an_event_file_cut_short(tmp_path):
                              "--running", "--every", "50"], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "1 event files end in a cut record" in result.stdout and event.name in result.stdout, result.stdout
+
+
+# --- issue 43's own sweep (results/fault_sweep/sweep_issue43.md): what it found, held ---------------------------------
+
+
+def test_a_link_at_a_temp_name_carries_no_write_elsewhere(tmp_path):
+    """Sweep #3-#5, #11: a link planted at the temp name (report.md.tmp -> a file outside) took the write there."""
+    import run_utils
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("mine")
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "report.md.tmp").symlink_to(outside)
+    with run_utils.writing(str(tmp_path / "s" / "report.md")) as f:
+        f.write("the report")
+    assert outside.read_text() == "mine"
+    assert not (tmp_path / "s" / "report.md").is_symlink() and (tmp_path / "s" / "report.md").read_text() == "the report"
+
+
+def test_damaged_resume_states_records_and_references_are_one_line(trained, tmp_path):
+    import numpy as np
+
+    import eval_smoothness
+    import run_utils
+    import throughput
+
+    # sweep #39, #41, #42: a resume state with NaN in a network, a step below 0 or not a number
+    for edit, why in ((lambda s: s["nets"]["qf2"].__setitem__("net.0.weight", s["nets"]["qf2"]["net.0.weight"] * np.nan),
+                       "its qf2.net.0.weight is not finite"),
+                      (lambda s: s.__setitem__("global_step", -50), "its global_step -50 is not a step count")):
+        run = tmp_path / f"run{len(why)}"
+        shutil.copytree(trained, run)
+        state = torch.load(run / "td3_pave.resume.pt", weights_only=True)
+        edit(state)
+        torch.save(state, run / "td3_pave.resume.pt")
+        line = one_error_line(run_cli("td3_pave.py", "--resume", run, "--total-timesteps", 400, cwd=tmp_path))
+        assert why in line, line
+    # sweep #22-#26: records whose fields the report reads have the wrong type
+    for bad in ({"args": [1]}, {"args": {"seed": 1, "learning_starts": "x"}}, {"critic": "x"},
+                {"levels": {"abc": {"returns": [1.0], "sm": [1.0]}}}):  # fmt: skip
+        root = str(tmp_path / "r")
+        shutil.rmtree(root, ignore_errors=True)
+        put(root, "study.json", {"runs": []})
+        put(root, "records/Pendulum-v1/td3/seed1.json", record("Pendulum-v1", "td3", 1) | bad)
+        line = one_error_line(report(root))
+        assert "is malformed (its levels, train_seconds, args, steps or critic)" in line, (bad, line)
+    # sweep #19, #20: a reference's sigma_base that does not fit the env is not used
+    args = eval_smoothness.Args(paths=(trained,), episodes=1, noise_episodes=1, obs_noise=(0.05,), plots=False,
+                                out_dir=str(tmp_path / "e"))  # fmt: skip
+    for kept in ([0.5], [np.nan] * 3):
+        with pytest.raises(run_utils.UserError, match="is not one finite scale >= 0 per observation dimension"):
+            eval_smoothness.evaluate(args, sigma_base={"Pendulum-v1": np.array(kept)})
+    # sweep #17, #18: one run named twice counts once
+    once = eval_smoothness.find_checkpoints([trained])  # the checkpoint and its snapshot
+    assert len(once) == 2 and eval_smoothness.find_checkpoints([trained, os.path.join(trained, "td3_pave.pt")]) == once
+    # sweep #10, #13, #14: a measurement never resumes a user's run, and a config names each flag once
+    for flags, why in ((f"--resume {trained}", "--resume: throughput.py sets it itself"),
+                       ("--seed 1 --seed 2", "--seed is given twice")):  # fmt: skip
+        configs = [throughput.parse_config(f"a=td3_pave.py {flags}")]
+        with pytest.raises(run_utils.UserError, match=why):
+            throughput.check_args(throughput.Args(out=str(tmp_path / "t.json")), configs)

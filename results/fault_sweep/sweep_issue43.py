@@ -2,8 +2,9 @@
 new --autotune-lambda3/--curv-target): each case in a fresh folder, its command through bash, its outcome recorded.
 Run pinned to one core: `OMP_NUM_THREADS=1 taskset -c 1 python sweep_issue43.py [case numbers]`."""
 import json, os, shutil, subprocess, sys, time
-P, R = "/work/main/.venv/bin/python", "/work/wt-43"
-TOP = "/tmp/sweep43"
+P = "/work/main/.venv/bin/python"
+R = os.environ.get("SWEEP_REPO", "/work/wt-43")  # the code under test (the recheck: SWEEP_REPO=/work/main)
+TOP = os.environ.get("SWEEP_TOP", "/tmp/sweep43")
 W = f"{TOP}/w"
 MKPY = f"{TOP}/mk.py"
 T = "--env-id Pendulum-v1 --learning-starts 100 --hidden-sizes 16 16 --batch-size 16 --snapshot-fractions"
