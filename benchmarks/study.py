@@ -1101,7 +1101,10 @@ def status(args: Status):
         if state == "started" and not locked(work):  # no job holds it: it stopped without a record or a failure
             line += "  (no job runs it now: interrupted or killed; `run` again continues it)"
         elif state == "started" and os.path.exists(os.path.join(work, "waiting.txt")):
-            line += f"  (trained; waiting for the noise reference run {read_text(work, 'waiting.txt').strip()})"
+            waiting = read_text(work, "waiting.txt").strip()
+            with contextlib.suppress(ValueError):
+                waiting = str(json.loads(waiting))  # as run_one wrote it; anything else is shown as it is
+            line += f"  (trained; waiting for the noise reference run {waiting})"
         elif state == "started":
             age = time.time() - os.path.getmtime(os.path.join(work, "train.log"))
             with open(os.path.join(work, "train.log")) as f:

@@ -315,12 +315,12 @@ def test_a_full_disk_or_a_removed_run_folder_is_one_true_line(tmp_path):
             time.sleep(0.02)
         raise AssertionError("no run folder")
 
-    full = start("full", 400, 200)  # the checkpoint's temp file on a full disk (/dev/full)
-    os.symlink("/dev/full", folder_of("full") / "full.pt.tmp")
+    full = start("full", 400, 200)  # the checkpoint cannot be written: a folder in its place (a link to /dev/full at
+    # its temp name faked a full disk until writes stopped following links there, issue 43)
+    os.mkdir(folder_of("full") / "full.pt")
     _, err = full.communicate(timeout=120)
     assert full.returncode == 1 and err.count("\n") == 1 and "Traceback" not in err, err
-    assert "cannot write" in err and "full.pt: No space left on device; the new resume state of step 200 is saved" \
-        in err
+    assert "cannot write" in err and "full.pt: Is a directory; the new resume state of step 200 is saved" in err
     assert torch.load(folder_of("full") / "full.resume.pt", weights_only=True, mmap=True)["global_step"] == 200
 
     gone = start("gone", 5000, 150)  # the run folder removed under the run

@@ -1,6 +1,9 @@
 """What a file may choose (issue 43): a checkpoint, resume state, record or plan received from someone is data. It never
 chooses code to run (an env id that names a module), a path to write (names become file names only once checked) or
-an overwrite (no tool writes over a run's checkpoint, resume state or snapshot). docs/reliability.md names these."""
+an overwrite (no tool writes over a run's checkpoint, resume state or snapshot); a flag has one meaning; outputs come
+before prints; bad values are refused before any work. docs/reliability.md names these tests. Most checks run in
+this process (a command line costs seconds of imports); that a refusal is one `error:` line on the command line is
+run_utils.cli's, tested in test_faults.py, and checked here where the path to it is this file's own."""
 
 import json
 import os
@@ -9,18 +12,23 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, only_run_dir, run_cli
+from conftest import ROOT, only_run_dir, resume_in_process, run_cli
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import eval_smoothness  # noqa: E402
+import export_policy  # noqa: E402
+import run_utils  # noqa: E402
 import study  # noqa: E402
 import study_report  # noqa: E402
+import study_scalars  # noqa: E402
+import td3_pave  # noqa: E402
 
 PENDULUM = ["--env-id", "Pendulum-v1", "--learning-starts", 100, "--hidden-sizes", 16, 16, "--batch-size", 16]
-# a module whose import leaves a mark: the code a hostile checkpoint would run
-MARKING_MODULE = "import os\nopen(os.environ['MARK_FILE'], 'w').write('imported')\n"
+UserError = run_utils.UserError
 
 
 def one_error_line(result):
@@ -38,83 +46,87 @@ def trained(tmp_path_factory):
     return only_run_dir(cwd)
 
 
-def with_env_id(source, target, env_id):
-    """A copy of a checkpoint or resume state whose env id names another env (as a file from elsewhere could)."""
-    state = torch.load(source, weights_only=True)
-    state["args"]["env_id"] = env_id
-    if "env_id" in state:
-        state["env_id"] = env_id
-    torch.save(state, target)
+def copy_run(trained, to):
+    shutil.copytree(trained, to)
+    return to
 
 
-def marking_env(tmp_path):
-    """PYTHONPATH and MARK_FILE for a module `marker` that writes MARK_FILE when imported: 'marker:Pendulum-v1' is
-    Pendulum-v1 after gymnasium imports marker."""
-    folder = tmp_path / "modules"
-    folder.mkdir()
-    (folder / "marker.py").write_text(MARKING_MODULE)
+def edit_state(path, edit):
+    """Rewrite a checkpoint or resume state with `edit(state)` applied (as a file from elsewhere could be)."""
+    state = torch.load(path, weights_only=True)
+    edit(state)
+    torch.save(state, path)
+
+
+def test_an_env_id_from_a_file_imports_nothing_the_user_did_not_name(trained, tmp_path, monkeypatch):
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "marker.py").write_text("import os\nopen(os.environ['MARK_FILE'], 'w').write('imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "modules"))  # 'marker:Pendulum-v1': Pendulum-v1 once marker is imported
     mark = tmp_path / "imported.txt"
-    return {**os.environ, "PYTHONPATH": str(folder), "MARK_FILE": str(mark)}, mark
+    monkeypatch.setenv("MARK_FILE", str(mark))
+    run = copy_run(trained, tmp_path / "run")
 
+    def to_marker(state):
+        state["args"]["env_id"] = "marker:Pendulum-v1"
+        state.get("env_id") and state.update(env_id="marker:Pendulum-v1")
 
-def cli(script, *flags, cwd, env):
-    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, flags)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-
-
-def test_an_env_id_from_a_file_imports_nothing_the_user_did_not_name(trained, tmp_path):
-    env, mark = marking_env(tmp_path)
-    run = tmp_path / "run"
-    shutil.copytree(trained, run)
     for name in ("td3_pave.pt", "td3_pave.resume.pt"):
-        with_env_id(os.path.join(trained, name), run / name, "marker:Pendulum-v1")
+        edit_state(run / name, to_marker)
     checkpoint = str(run / "td3_pave.pt")
+    try:
+        for call in (lambda: eval_smoothness.load_policy(checkpoint),  # eval
+                     lambda: export_policy.export(export_policy.Args(checkpoint, out=str(tmp_path / "p.onnx")))):
+            with pytest.raises(UserError, match="names env 'marker:Pendulum-v1', for which gymnasium would import "
+                               "module 'marker' .* add --env-module marker to allow it"):  # fmt: skip
+                call()
+        with pytest.raises(UserError, match="give it again, --env-id marker:Pendulum-v1, to allow that"):
+            run_utils.parse_args(td3_pave.Args, ["--resume", str(run), "--total-timesteps", "300"])
+        assert not mark.exists() and not (tmp_path / "p.onnx").exists()  # none of them imported it
 
-    line = one_error_line(cli("eval_smoothness.py", checkpoint, "--episodes", 1, "--no-plots", "--out-dir",
-                              tmp_path / "eval", cwd=tmp_path, env=env))  # fmt: skip
-    assert "names env 'marker:Pendulum-v1', for which gymnasium would import module 'marker'" in line, line
-    assert "add --env-module marker to allow it" in line, line
-    line = one_error_line(cli("export_policy.py", checkpoint, "--out", tmp_path / "p.onnx", cwd=tmp_path, env=env))
-    assert "module 'marker'" in line and "--env-module marker" in line, line
-    line = one_error_line(cli("td3_pave.py", "--resume", run, "--total-timesteps", 300, cwd=tmp_path, env=env))
-    assert "give it again, --env-id marker:Pendulum-v1, to allow that" in line, line
-    assert not mark.exists()  # none of the three imported it
-    assert not (tmp_path / "p.onnx").exists() and not (tmp_path / "eval").exists()
-
-    # named by the user, it is imported: the flag is the whole gate, not a refusal of every such env
-    done = cli("td3_pave.py", "--resume", run, "--env-id", "marker:Pendulum-v1", "--total-timesteps", 300,
-               cwd=tmp_path, env=env)  # fmt: skip
-    assert done.returncode == 0 and mark.exists(), done.stderr[-2000:]
-    mark.unlink()
-    evaluated = cli("eval_smoothness.py", checkpoint, "--env-module", "marker", "--episodes", 1, "--no-plots",
-                    "--out-dir", tmp_path / "eval", cwd=tmp_path, env=env)  # fmt: skip
-    assert evaluated.returncode == 0 and mark.exists(), evaluated.stderr[-2000:]
+        # named by the user, it is imported: the flag is the whole gate, not a refusal of every such env
+        resume_in_process(td3_pave, tmp_path, monkeypatch, "--resume", run, "--env-id", "marker:Pendulum-v1",
+                          "--total-timesteps", 300)  # fmt: skip
+        assert mark.exists()
+        ckpt, _, _, _ = eval_smoothness.load_policy(checkpoint, env_modules=("marker",))
+        assert ckpt["env_id"] == "marker:Pendulum-v1"
+    finally:
+        sys.modules.pop("marker", None)
 
 
 def test_no_tool_writes_over_a_runs_checkpoint_resume_state_or_snapshot(trained, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(trained, run)
+    run = copy_run(trained, tmp_path / "run")
     disguised = run / "policy.onnx"  # a checkpoint under an export's name: refused by what it is, not by its name
     shutil.copy(run / "td3_pave.pt", disguised)
     targets = [run / "td3_pave.pt", run / "td3_pave.resume.pt", run / "td3_pave_step150.pt", disguised]
     before = {path: path.read_bytes() for path in targets}
     for target in targets:
-        line = one_error_line(run_cli("export_policy.py", run / "td3_pave.pt", "--out", target, cwd=tmp_path))
-        assert f"--out {target} is a run's checkpoint, resume state or snapshot" in line, line
-    assert all(path.read_bytes() == data for path, data in before.items())
-    # eval's outputs too: a checkpoint named as eval's table
+        with pytest.raises(UserError, match=f"--out {re.escape(str(target))} is a run's checkpoint, resume state or "
+                           "snapshot"):  # fmt: skip
+            export_policy.export(export_policy.Args(str(run / "td3_pave.pt"), out=str(target)))
+    # eval's outputs too, before the evaluation: a checkpoint named as eval's table
     out = tmp_path / "eval"
     out.mkdir()
     shutil.copy(run / "td3_pave.pt", out / "eval.csv")
-    line = one_error_line(run_cli("eval_smoothness.py", run / "td3_pave.pt", "--episodes", 1, "--no-plots",
-                                  "--out-dir", out, cwd=tmp_path))  # fmt: skip
-    assert f"{out / 'eval.csv'} is a run's checkpoint" in line, line
+    with pytest.raises(UserError, match=f"{re.escape(str(out / 'eval.csv'))} is a run's checkpoint"):
+        eval_smoothness.evaluate(eval_smoothness.Args(paths=(str(run),), episodes=1, plots=False, out_dir=str(out)))
+    assert all(path.read_bytes() == data for path, data in before.items())
     assert (out / "eval.csv").read_bytes() == before[run / "td3_pave.pt"]
     # an earlier export of the same name is replaced, as a user expects (a TorchScript file is a zip too)
     for _ in range(2):
-        result = run_cli("export_policy.py", run / "td3_pave.pt", "--format", "torchscript", "--out",
-                         tmp_path / "policy.ts", cwd=tmp_path)  # fmt: skip
-        assert result.returncode == 0, result.stderr[-2000:]
+        export_policy.export(export_policy.Args(str(run / "td3_pave.pt"), format="torchscript",
+                                                out=str(tmp_path / "policy.ts")))  # fmt: skip
+
+
+def test_a_link_at_a_temp_name_carries_no_write_elsewhere(tmp_path):
+    """Sweep #3-#5, #11: a link planted at the temp name (report.md.tmp -> a file outside) took the write there."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("mine")
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "report.md.tmp").symlink_to(outside)
+    with run_utils.writing(str(tmp_path / "s" / "report.md")) as f:
+        f.write("the report")
+    assert outside.read_text() == "mine"
+    assert not (tmp_path / "s" / "report.md").is_symlink() and (tmp_path / "s" / "report.md").read_text() == "the report"
 
 
 # --- names from records and plans -------------------------------------------------------------------------------
@@ -133,32 +145,41 @@ def put(root, path, data):
         json.dump(data, f)
 
 
-def report(root):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "report", root,
-                           "--resamples", "100"], capture_output=True, text=True, timeout=300)  # fmt: skip
+def report(root, resamples=100):
+    return study_report.report(study_report.Report(study=root, resamples=resamples, plots=False))
 
 
 def test_names_in_records_and_plans_never_make_a_path_out_of_the_study(tmp_path):
     root = str(tmp_path / "s")
     put(root, "study.json", {"runs": []})
-    outside = tmp_path / "Pendulum-v1.png"  # where a record's env id '../Pendulum-v1' would have put its figure
-    outside.write_text("mine")
     put(root, "records/x/td3/seed1.json", record("../Pendulum-v1", "td3", 1))
-    line = one_error_line(report(root))
-    assert "'../Pendulum-v1' is not an env id" in line, line
-    assert outside.read_text() == "mine"
+    with pytest.raises(UserError, match="'../Pendulum-v1' is not an env id"):
+        report(root)
     shutil.rmtree(os.path.join(root, "records"))
-
-    for bad, why in ((record("Pendulum-v1", "td3", "1"), "seed '1' is not an integer"),
+    for bad, why in ((record("Pendulum-v1", "td3", "1") | {"args": {}}, "seed '1' is not an integer"),
                      (record("Pendulum-v1", "td3_pave[lambda3=2]x", 1), "is not a method"),
-                     (record("Pendulum-v1", "nosuch[lambda3=2]", 1), "'nosuch[lambda3=2]' is not a method")):
+                     (record("Pendulum-v1", "nosuch[lambda3=2]", 1), "'nosuch\\[lambda3=2\\]' is not a method"),
+                     (record("Pendulum-v1", "td3_pave[nosuch=3]", 1), "varies nosuch, which td3_pave.py does not have"),
+                     (record("Pendulum-v1", "td3", 1) | {"args": [1]}, "is malformed"),  # the sweep's #22-#26
+                     (record("Pendulum-v1", "td3", 1) | {"args": {"seed": 1, "learning_starts": "x"}}, "is malformed"),
+                     (record("Pendulum-v1", "td3", 1) | {"critic": "x"}, "is malformed"),
+                     (record("Pendulum-v1", "td3", 1) | {"levels": {"abc": {"returns": [1.0], "sm": [1.0]}}},
+                      "is malformed")):  # fmt: skip
         put(root, "records/Pendulum-v1/td3/seed1.json", bad)
-        line = one_error_line(report(root))
-        assert why in line and "record " in line, line
+        with pytest.raises(UserError, match=f"record .*{why}"):
+            study_report.load_records(root)
     put(root, "study.json", {"runs": [{"env_id": "../../etc", "method": "td3", "seed": 1}]})
-    line = one_error_line(subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "status", root],
+    with pytest.raises(UserError, match="study.json: '../../etc' is not an env id"):
+        study.load_plan(root)
+    # on the command line: one line, and the figure a record's env id named outside the study is not written
+    outside = tmp_path / "Pendulum-v1.png"
+    outside.write_text("mine")
+    shutil.rmtree(os.path.join(root, "records"))
+    put(root, "study.json", {"runs": []})
+    put(root, "records/x/td3/seed1.json", record("../Pendulum-v1", "td3", 1))
+    line = one_error_line(subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "report", root],
                                          capture_output=True, text=True, timeout=300))  # fmt: skip
-    assert "study.json: '../../etc' is not an env id" in line, line
+    assert "'../Pendulum-v1' is not an env id" in line and outside.read_text() == "mine", line
 
 
 def test_a_copied_record_counts_once_and_a_namespaced_env_is_found(tmp_path):
@@ -168,15 +189,16 @@ def test_a_copied_record_counts_once_and_a_namespaced_env_is_found(tmp_path):
         put(root, f"records/Pendulum-v1/td3/seed{seed}.json", record("Pendulum-v1", "td3", seed, sm=seed))
     shutil.copy(os.path.join(root, "records/Pendulum-v1/td3/seed1.json"),
                 os.path.join(root, "records/Pendulum-v1/td3/seed3.json"))
-    line = one_error_line(report(root))
-    assert "seed3.json is of Pendulum-v1/td3/seed1, whose place is records/Pendulum-v1/td3/seed1.json" in line, line
+    with pytest.raises(UserError, match="seed3.json is of Pendulum-v1/td3/seed1, whose place is "
+                       "records/Pendulum-v1/td3/seed1.json"):  # fmt: skip
+        study_report.load_records(root)
     copy = record("Pendulum-v1", "td3", 1, sm=1) | {"seed": 3}  # the copy, its seed edited
     put(root, "records/Pendulum-v1/td3/seed3.json", copy)
-    line = one_error_line(report(root))
-    assert "seed3.json is of seed 3 but was trained with --seed 1: a copy" in line, line
+    with pytest.raises(UserError, match="seed3.json is of seed 3 but was trained with --seed 1: a copy"):
+        study_report.load_records(root)
     put(root, "records/Pendulum-v1/td3/seed3.json", copy | {"args": {"seed": 3}})  # and its args edited too
-    line = one_error_line(report(root))
-    assert "seed1.json and" in line and "seed3.json hold the same evaluation" in line, line
+    with pytest.raises(UserError, match="seed1.json and .*seed3.json hold the same evaluation"):
+        study_report.load_records(root)
     os.remove(os.path.join(root, "records/Pendulum-v1/td3/seed3.json"))
 
     # gymnasium's namespaced ids: one folder each, where report (and study_scalars) look
@@ -186,42 +208,31 @@ def test_a_copied_record_counts_once_and_a_namespaced_env_is_found(tmp_path):
     assert os.path.relpath(work, root) == os.path.join("work", "pkg:ns__Name-v0", "td3", "seed1")
     put(root, os.path.relpath(path, root), record(env_id, "td3", 1, sm=5))
     assert {r["env_id"] for r in study_report.load_records(root)} == {"Pendulum-v1", env_id}
-    result = report(root)
-    assert result.returncode == 0, result.stderr
-    assert os.path.exists(os.path.join(root, "pkg:ns__Name-v0.png")) and f"## {env_id}" in open(
-        os.path.join(root, "report.md")).read()
+    assert study_report.report(study_report.Report(study=root, resamples=100)) == 0
+    assert os.path.exists(os.path.join(root, "pkg:ns__Name-v0.png"))
+    assert f"## {env_id}" in open(os.path.join(root, "report.md")).read()
 
 
 # --- one meaning for a repeated flag, outputs before prints, checks before work ------------------------------------
 
 
-def study_cli(*flags, cwd):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), *map(str, flags)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-
-
 def test_a_repeated_flag_is_refused_by_every_command_but_vary_adds_up(tmp_path):
-    import run_utils
-
     for argv, name in ((["--seed", "1", "--seed=2"], "seed"), (["--hidden_sizes", "8", "--hidden-sizes", "9"],
                        "hidden-sizes"), (["--plots", "--no-plots"], "plots")):  # fmt: skip
-        with pytest.raises(run_utils.UserError, match=f"--{name} is given twice; give it once"):
+        with pytest.raises(UserError, match=f"--{name} is given twice; give it once"):
             run_utils.check_repeated_flags(argv)
     run_utils.check_repeated_flags(["--vary", "a=1", "--vary", "b=2", "--", "--x", "--x"], appending={"vary"})
-    # before the fix each kept its last value without a word
-    line = one_error_line(run_cli("td3_pave.py", *PENDULUM, "--seed", 1, "--seed", 2, cwd=tmp_path))
-    assert "--seed is given twice" in line and not (tmp_path / "runs").exists(), line
-    study = str(tmp_path / "s")
-    line = one_error_line(study_cli("run", "--study", study, "--envs", "Pendulum-v1", "--methods", "td3",
-                                    "--methods", "td3_pave", "--dry-run", cwd=tmp_path))  # fmt: skip
+    with pytest.raises(UserError, match="--seed is given twice"):  # before the fix the last value won, silently
+        run_utils.parse_args(td3_pave.Args, ["--seed", "1", "--seed", "2"])
+    line = one_error_line(subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "run",
+                                          "--study", str(tmp_path / "s"), "--methods", "td3", "--methods", "td3_pave",
+                                          "--dry-run"], capture_output=True, text=True, timeout=300))  # fmt: skip
     assert "--methods is given twice" in line, line
-    planned = study_cli("run", "--study", study, "--envs", "Pendulum-v1", "--methods", "td3_pave", "--seeds", 1,
-                        "--vary", "lambda3=0.2", "--vary", "lambda1=0", "--dry-run", cwd=tmp_path)  # fmt: skip
-    assert planned.returncode == 0, planned.stderr
-    assert "td3_pave[lambda3=0.2]" in planned.stdout and "td3_pave[lambda1=0]" in planned.stdout, planned.stdout
-    line = one_error_line(study_cli("run", "--study", study, "--envs", "Pendulum-v1", "--methods", "td3_pave",
-                                    "--vary", "hidden_sizes=64", "--dry-run", cwd=tmp_path))  # fmt: skip
-    assert "--vary hidden_sizes: a list flag (400 300) is not varied here" in line, line
+    jobs = study.plan(study.Run(study=str(tmp_path / "s"), methods=("td3_pave",), seeds=(1,),
+                                vary=("lambda3=0.2", "lambda1=0")))  # fmt: skip
+    assert {j["method"] for j in jobs} == {"td3_pave", "td3_pave[lambda3=0.2]", "td3_pave[lambda1=0]"}
+    with pytest.raises(UserError, match=re.escape("--vary hidden_sizes: a list flag (400 300) is not varied here")):
+        study.plan(study.Run(study=str(tmp_path / "s"), methods=("td3_pave",), vary=("hidden_sizes=64",)))
 
 
 def test_results_are_written_before_they_are_printed(trained, tmp_path):
@@ -232,60 +243,90 @@ def test_results_are_written_before_they_are_printed(trained, tmp_path):
                                  "--no-plots", "--out-dir", str(tmp_path / "eval")], stdout=full, stderr=subprocess.PIPE,
                                 text=True, timeout=300)  # fmt: skip
     line = one_error_line(result)
-    assert "cannot print the output: No space left on device (the command went on and its files are written)" in line, line
+    assert "cannot print the output: No space left on device (the command went on and its files are written)" in line
     assert (tmp_path / "eval" / "eval.csv").exists() and (tmp_path / "eval" / "eval.json").exists()
 
 
 def test_checks_before_any_work(trained, tmp_path, monkeypatch):
     import gymnasium as gym
-    import numpy as np
-
-    import export_policy
-    import run_utils
-    import td3_pave
 
     class Unbounded:  # an env whose action Box has no bounds (gymnasium allows it)
         action_space = gym.spaces.Box(-np.inf, np.inf, (2,))
         observation_space = gym.spaces.Box(-1.0, 1.0, (3,))
 
-    with pytest.raises(run_utils.UserError, match="unbounded action box .*ClipAction or RescaleAction"):
+    with pytest.raises(UserError, match="unbounded action box .*ClipAction or RescaleAction"):
         run_utils.check_env_fits(td3_pave.Args(env_id="Mine-v0"), Unbounded())
-    for flags, why in ((["--hidden-sizes", 1_000_000, 100_000], "networks 6e\\+03 GB: --hidden-sizes 1000000 100000"),
-                       (["--buffer-size", 10**12], "replay buffer 3.4e\\+04 GB: --buffer-size 1000000000000")):
-        line = one_error_line(run_cli("sac_pave.py", *PENDULUM[:4], *flags, cwd=tmp_path))
-        assert re.search(why, line) and "GB free here" in line, line
-    assert not (tmp_path / "runs").exists()  # refused before the run folder
+    pendulum = td3_pave.make_env("Pendulum-v1", 0)
+    for flags, why in (({"hidden_sizes": (1_000_000, 100_000)}, r"networks 6e\+03 GB: --hidden-sizes 1000000 100000"),
+                       ({"buffer_size": 10**12}, r"replay buffer 3.4e\+04 GB: --buffer-size 1000000000000")):
+        with pytest.raises(UserError, match=f"{why}.*GB free here"):
+            run_utils.check_env_fits(td3_pave.Args(env_id="Pendulum-v1", **flags), pendulum)
+    run_utils.check_env_fits(td3_pave.Args(env_id="Pendulum-v1"), pendulum)  # the paper's sizes fit
 
-    damaged = tmp_path / "damaged.pt"
-    ckpt = torch.load(os.path.join(trained, "td3_pave.pt"), weights_only=True)
-    ckpt["actor"]["net.2.bias"][0] = float("nan")
-    torch.save(ckpt, damaged)
-    for script, flags in (("eval_smoothness.py", ["--no-plots", "--out-dir", tmp_path / "e"]), ("export_policy.py", [])):
-        line = one_error_line(run_cli(script, damaged, *flags, cwd=tmp_path))
-        assert "its weight actor.net.2.bias is not finite (NaN or inf): a damaged checkpoint" in line, line
-    line = one_error_line(run_cli("eval_smoothness.py", trained, "--obs-noise", 0.05, 0.05, cwd=tmp_path))
-    assert "--obs-noise repeats 0.05" in line, line
-    line = one_error_line(report_with(tmp_path, "--resamples", "10"))
-    assert "--resamples 10: a 95% interval needs at least 100" in line, line
-
+    damaged = str(tmp_path / "damaged.pt")
+    shutil.copy(os.path.join(trained, "td3_pave.pt"), damaged)
+    edit_state(damaged, lambda ckpt: ckpt["actor"]["net.2.bias"].__setitem__(0, float("nan")))
+    with pytest.raises(UserError, match="its weight actor.net.2.bias is not finite \\(NaN or inf\\): a damaged"):
+        eval_smoothness.load_policy(damaged)  # eval's and export's way in
+    with pytest.raises(UserError, match="--obs-noise repeats 0.05"):
+        eval_smoothness.check_args(eval_smoothness.Args(paths=(trained,), obs_noise=(0.05, 0.05)))
+    root = str(tmp_path / "r")
+    put(root, "study.json", {"runs": []})
+    with pytest.raises(UserError, match="--resamples 10: a 95% interval needs at least 100"):
+        report(root, resamples=10)
     real = export_policy.importlib.util.find_spec
     monkeypatch.setattr(export_policy.importlib.util, "find_spec", lambda n: None if n == "onnxruntime" else real(n))
-    with pytest.raises(run_utils.UserError, match="--format onnx needs onnxruntime: pip install"):
+    with pytest.raises(UserError, match="--format onnx needs onnxruntime: pip install"):
         export_policy.export(export_policy.Args(os.path.join(trained, "td3_pave.pt"), out=str(tmp_path / "p.onnx")))
     assert not (tmp_path / "p.onnx").exists()
 
 
-def report_with(tmp_path, *flags):
-    root = str(tmp_path / "r")
-    put(root, "study.json", {"runs": []})
-    put(root, "records/Pendulum-v1/td3/seed1.json", record("Pendulum-v1", "td3", 1))
-    return study_cli("report", root, *flags, cwd=tmp_path)
+def test_damaged_resume_states_references_and_configs_are_refused(trained, tmp_path, monkeypatch):
+    import throughput
+
+    # sweep #39, #41, #42: a resume state with NaN in a network, a step below 0 or not a number
+    for i, (edit, why) in enumerate((
+            (lambda s: s["nets"]["qf2"]["net.0.weight"].__setitem__((0, 0), float("nan")), "qf2.net.0.weight is not finite"),
+            (lambda s: s.__setitem__("global_step", -50), "its global_step -50 is not a step count"),
+            (lambda s: s.__setitem__("global_step", "120"), "its global_step '120' is not a step count"))):  # fmt: skip
+        run = copy_run(trained, tmp_path / f"run{i}")
+        edit_state(run / "td3_pave.resume.pt", edit)
+        with pytest.raises(UserError, match=why):
+            resume_in_process(td3_pave, tmp_path, monkeypatch, "--resume", run, "--total-timesteps", 400)
+    # sweep #19, #20: a reference's sigma_base that does not fit the env is not used
+    args = eval_smoothness.Args(paths=(trained,), episodes=1, noise_episodes=1, obs_noise=(0.05,), plots=False,
+                                out_dir=str(tmp_path / "e"))  # fmt: skip
+    for kept in ([0.5], [np.nan] * 3):
+        with pytest.raises(UserError, match="is not one finite scale >= 0 per observation dimension"):
+            eval_smoothness.evaluate(args, sigma_base={"Pendulum-v1": np.array(kept)})
+    # sweep #17, #18: one run named twice counts once
+    once = eval_smoothness.find_checkpoints([trained])  # the checkpoint and its snapshot
+    assert len(once) == 2 and eval_smoothness.find_checkpoints([trained, os.path.join(trained, "td3_pave.pt")]) == once
+    # sweep #10, #13, #14: a measurement never resumes a user's run, and a config names each flag once
+    for flags, why in ((f"--resume {trained}", "--resume: throughput.py sets it itself"),
+                       ("--seed 1 --seed 2", "--seed is given twice")):  # fmt: skip
+        with pytest.raises(UserError, match=why):
+            throughput.check_args(throughput.Args(out=str(tmp_path / "t.json")),
+                                  [throughput.parse_config(f"a=td3_pave.py {flags}")])  # fmt: skip
+
+
+def test_resume_through_a_symlink_continues_the_real_run(trained, tmp_path, monkeypatch):
+    """Before the fix a link to a checkpoint resumed in the link's folder: the new saves replaced the links with files
+    there, and the real run never moved."""
+    run = copy_run(trained, tmp_path / "run")
+    links = tmp_path / "links"
+    links.mkdir()
+    for name in ("td3_pave.pt", "td3_pave.resume.pt"):
+        (links / name).symlink_to(run / name)
+    (tmp_path / "latest").symlink_to(run)
+    for target, steps in ((links / "td3_pave.pt", 350), (tmp_path / "latest", 400)):
+        resume_in_process(td3_pave, tmp_path, monkeypatch, "--resume", target, "--total-timesteps", steps)
+        assert torch.load(run / "td3_pave.pt", weights_only=True)["global_step"] == steps
+    assert all((links / name).is_symlink() for name in ("td3_pave.pt", "td3_pave.resume.pt"))
 
 
 def test_study_scalars_reads_one_folder_per_run(tmp_path):
     """A dead attempt (killed before its first save, so the next attempt started a new folder) is not a second run."""
-    import study_scalars
-
     runs = tmp_path / "work" / "Pendulum-v1" / "td3" / "seed1" / "runs"
     dead, live = runs / "Pendulum-v1__td3__1__100", runs / "Pendulum-v1__td3__1__200"
     for folder in (dead, live):
@@ -297,24 +338,7 @@ def test_study_scalars_reads_one_folder_per_run(tmp_path):
     assert study_scalars.live_runs(found) == ([found[1], found[2]], [found[0]])
 
 
-def test_resume_through_a_symlink_continues_the_real_run(trained, tmp_path):
-    """Before the fix a link to a checkpoint resumed in the link's folder: the new saves replaced the links with files
-    there, and the real run never moved."""
-    run = tmp_path / "run"
-    shutil.copytree(trained, run)
-    links = tmp_path / "links"
-    links.mkdir()
-    for name in ("td3_pave.pt", "td3_pave.resume.pt"):
-        (links / name).symlink_to(run / name)
-    (tmp_path / "latest").symlink_to(run)
-    for target, steps in ((links / "td3_pave.pt", 350), (tmp_path / "latest", 400)):
-        result = run_cli("td3_pave.py", "--resume", target, "--total-timesteps", steps, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert torch.load(run / "td3_pave.pt", weights_only=True)["global_step"] == steps
-    assert all((links / name).is_symlink() for name in ("td3_pave.pt", "td3_pave.resume.pt"))
-
-
-def test_study_scalars_names_an_event_file_cut_short(tmp_path):
+def test_study_scalars_names_an_event_file_cut_short(tmp_path, capsys):
     """A run killed while TensorBoard wrote: its event file ends in half a record, which tensorboard's reader drops
     with a note at debug level only, so the rows stopped there without a word."""
     from torch.utils.tensorboard import SummaryWriter
@@ -329,68 +353,6 @@ def test_study_scalars_names_an_event_file_cut_short(tmp_path):
     data = event.read_bytes()
     event.write_bytes(data[: len(data) - 20])  # the last record cut
     (run / "td3_pave.pt").write_bytes(b"")
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study_scalars.py"), str(root),
-                             "--running", "--every", "50"], capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "1 event files end in a cut record" in result.stdout and event.name in result.stdout, result.stdout
-
-
-# --- issue 43's own sweep (results/fault_sweep/sweep_issue43.md): what it found, held ---------------------------------
-
-
-def test_a_link_at_a_temp_name_carries_no_write_elsewhere(tmp_path):
-    """Sweep #3-#5, #11: a link planted at the temp name (report.md.tmp -> a file outside) took the write there."""
-    import run_utils
-
-    outside = tmp_path / "outside.txt"
-    outside.write_text("mine")
-    (tmp_path / "s").mkdir()
-    (tmp_path / "s" / "report.md.tmp").symlink_to(outside)
-    with run_utils.writing(str(tmp_path / "s" / "report.md")) as f:
-        f.write("the report")
-    assert outside.read_text() == "mine"
-    assert not (tmp_path / "s" / "report.md").is_symlink() and (tmp_path / "s" / "report.md").read_text() == "the report"
-
-
-def test_damaged_resume_states_records_and_references_are_one_line(trained, tmp_path):
-    import numpy as np
-
-    import eval_smoothness
-    import run_utils
-    import throughput
-
-    # sweep #39, #41, #42: a resume state with NaN in a network, a step below 0 or not a number
-    for edit, why in ((lambda s: s["nets"]["qf2"].__setitem__("net.0.weight", s["nets"]["qf2"]["net.0.weight"] * np.nan),
-                       "its qf2.net.0.weight is not finite"),
-                      (lambda s: s.__setitem__("global_step", -50), "its global_step -50 is not a step count")):
-        run = tmp_path / f"run{len(why)}"
-        shutil.copytree(trained, run)
-        state = torch.load(run / "td3_pave.resume.pt", weights_only=True)
-        edit(state)
-        torch.save(state, run / "td3_pave.resume.pt")
-        line = one_error_line(run_cli("td3_pave.py", "--resume", run, "--total-timesteps", 400, cwd=tmp_path))
-        assert why in line, line
-    # sweep #22-#26: records whose fields the report reads have the wrong type
-    for bad in ({"args": [1]}, {"args": {"seed": 1, "learning_starts": "x"}}, {"critic": "x"},
-                {"levels": {"abc": {"returns": [1.0], "sm": [1.0]}}}):  # fmt: skip
-        root = str(tmp_path / "r")
-        shutil.rmtree(root, ignore_errors=True)
-        put(root, "study.json", {"runs": []})
-        put(root, "records/Pendulum-v1/td3/seed1.json", record("Pendulum-v1", "td3", 1) | bad)
-        line = one_error_line(report(root))
-        assert "is malformed (its levels, train_seconds, args, steps or critic)" in line, (bad, line)
-    # sweep #19, #20: a reference's sigma_base that does not fit the env is not used
-    args = eval_smoothness.Args(paths=(trained,), episodes=1, noise_episodes=1, obs_noise=(0.05,), plots=False,
-                                out_dir=str(tmp_path / "e"))  # fmt: skip
-    for kept in ([0.5], [np.nan] * 3):
-        with pytest.raises(run_utils.UserError, match="is not one finite scale >= 0 per observation dimension"):
-            eval_smoothness.evaluate(args, sigma_base={"Pendulum-v1": np.array(kept)})
-    # sweep #17, #18: one run named twice counts once
-    once = eval_smoothness.find_checkpoints([trained])  # the checkpoint and its snapshot
-    assert len(once) == 2 and eval_smoothness.find_checkpoints([trained, os.path.join(trained, "td3_pave.pt")]) == once
-    # sweep #10, #13, #14: a measurement never resumes a user's run, and a config names each flag once
-    for flags, why in ((f"--resume {trained}", "--resume: throughput.py sets it itself"),
-                       ("--seed 1 --seed 2", "--seed is given twice")):  # fmt: skip
-        configs = [throughput.parse_config(f"a=td3_pave.py {flags}")]
-        with pytest.raises(run_utils.UserError, match=why):
-            throughput.check_args(throughput.Args(out=str(tmp_path / "t.json")), configs)
+    study_scalars.main(study_scalars.Args(str(root), running=True, every=50))
+    printed = capsys.readouterr().out
+    assert "1 event files end in a cut record" in printed and event.name in printed, printed
