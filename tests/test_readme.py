@@ -722,6 +722,20 @@ def test_walkers_lambda3_probe_is_the_committed_curves():
     smoother = [s for s in probed if ("td3_pave+lambda3=1", s) in sm and sm[("td3_pave+lambda3=1", s)] < min(
         sm[("td3", s)], sm[("td3_pave", s)])]
     assert f"λ3 = 1 is the smoothest of the three at seed 1 at {', '.join(map(str, smoother))} steps" in flat
+    cells = {tuple(r.strip("| ").split(" | ")[:2]): r.strip("| ").split(" | ") for r in lines}
+
+    def value(step, method, i):  # return (2), length (4), sm@200 (5, None where no episode reached 200 steps)
+        text = cells[(str(step), method)][i].split()[0]
+        return None if text == "–" else float(text)
+
+    def beats(step, i, better):
+        mine, others = value(step, "λ3 1", i), [value(step, m, i) for m in ("td3", "td3_pave (λ3 0.01)")]
+        return None not in (mine, *others) and all(better(mine, o) for o in others)
+
+    longer = [s for s in probed if (str(s), "λ3 1") in cells and beats(s, 2, float.__gt__) and beats(s, 4, float.__gt__)
+              and beats(s, 5, float.__lt__)]
+    assert longer == [80000, 120000] and "with longer episodes than both at 80000 and 120000" in flat
+    assert "the lowest sm@200 there and the highest return" in flat
     with open(os.path.join(ROOT, "results", "walker2d_v5", "scalars_lambda3.csv")) as f:
         curv = {}
         for r in csv.DictReader(f):
