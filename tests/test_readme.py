@@ -5,6 +5,7 @@ numbers it promises are the records'."""
 
 import csv
 import glob
+import json
 import os
 import re
 import shlex
@@ -770,3 +771,28 @@ def test_one_recipe_for_your_own_task_on_every_page(tmp_path):
     assert "--lambda1 0.0 --lambda2 0.0 --lambda3 0.0" in planned["MountainCarContinuous-v0/td3/seed1"]
     for method, lambda3 in (("td3_pave", "2.0"), ("td3_pave[lambda3=0.2]", "0.2"), ("td3_pave[lambda3=20]", "20")):
         assert f"--lambda1 2.0 --lambda2 0.005 --lambda3 {lambda3} " in planned[f"MountainCarContinuous-v0/{method}/seed1"]
+
+
+def test_the_autotune_paragraph_is_its_run():
+    """docs/weights.md's λ3-that-sets-itself paragraph: its numbers from results/lambda3_autotune_pendulum (the run's
+    evaluation and its windows of λ3 and the hinge) and results/pendulum_td3's seed-1 records."""
+    flat = " ".join(read(os.path.join(ROOT, "docs", "weights.md")).split())
+    here = os.path.join(ROOT, "results", "lambda3_autotune_pendulum")
+    with open(os.path.join(here, "eval_seed1.csv")) as f:
+        (row,) = list(csv.DictReader(f))
+    with open(os.path.join(here, "scalars_seed1.csv")) as f:
+        scalars = list(csv.DictReader(f))
+    lam = [float(r["mean"]) for r in scalars if r["tag"] == "losses/lambda3"]
+    curv = [float(r["mean"]) for r in scalars if r["tag"] == "losses/curv"]
+    assert f"λ3 went {lam[0]:g} → {lam[len(lam) // 2]:.3g} → {lam[-1]:.3g}" in flat
+    assert f"while the hinge went {curv[0]:.3g} → {curv[-1]:.3g}" in flat
+    assert f"The policy returns {float(row['return_mean']):.1f} with sm {float(row['sm_mean']):.3g}" in flat
+
+    def seed1(method):
+        with open(os.path.join(ROOT, "results", "pendulum_td3", "records", "Pendulum-v1", method, "seed1.json")) as f:
+            level = json.load(f)["levels"]["0.0"]
+        return statistics.mean(level["returns"]), statistics.mean(level["sm"])
+
+    (pave_re, pave_sm), (td3_re, td3_sm) = seed1("td3_pave"), seed1("td3")
+    assert f"the paper's fixed λ3 = 2.0 returns {pave_re:.1f} with sm {pave_sm:.3g}, TD3 {td3_re:.1f} with sm {td3_sm:.3g}" in flat
+    assert abs(lam[-1] - 2.0) < 0.2 and float(row["sm_mean"]) <= pave_sm and float(row["return_mean"]) >= pave_re - 1
