@@ -735,7 +735,7 @@ def test_walkers_lambda3_probe_is_the_committed_curves():
 
     longer = [s for s in probed if (str(s), "λ3 1") in cells and beats(s, 2, float.__gt__) and beats(s, 4, float.__gt__)
               and beats(s, 5, float.__lt__)]
-    assert longer == [80000, 120000] and "with longer episodes than both at 80000 and 120000" in flat
+    assert longer[0] == 80000 and f"with longer episodes than both at {', '.join(map(str, longer[:-1]))} and {longer[-1]}" in flat
     assert "the lowest sm@200 there and the highest return" in flat
     with open(os.path.join(ROOT, "results", "walker2d_v5", "scalars_lambda3.csv")) as f:
         curv = {}
