@@ -84,11 +84,9 @@ class Args:
     lambda3: float = 0.01
     """weight of Curv, the curvature-preservation hinge (Eq. 15; the initial value with --autotune-lambda3)"""
     autotune_lambda3: bool = False
-    """if toggled, learn lambda3 (kept in [1e-4, 1e3]) so that the Curv hinge is held at --curv-target, as --autotune
-    holds SAC's entropy at its target: dual ascent on log(lambda3), Adam at --learning-rate, logged as losses/lambda3"""
+    """if toggled, learn lambda3 in [1e-4, 1e3] by dual ascent so the Curv hinge holds --curv-target"""
     curv_target: float = 0.1
-    """the value of the Curv hinge (losses/curv: the twin sum, 2 * --pave-delta at zero curvature) that
-    --autotune-lambda3 holds: lambda3 grows while the hinge is above it and shrinks while it is below"""
+    """the Curv hinge (losses/curv, the twin sum) that --autotune-lambda3 holds: lambda3 grows while above it"""
     pave_sigma: float = 0.01
     """std of the MPR state perturbation, in raw observation units"""
     pave_delta: float = 1.0
@@ -274,9 +272,7 @@ def update_critic(args, data, qf1, qf2, qf1_target, qf2_target, target_actor, q_
                             args.pave_delta, eps, v) for qf in (qf1, qf2)]
         mpr, vfc, curv = (t1 + t2 for t1, t2 in zip(*terms))  # both online critics, twin terms summed
         lambda3 = args.lambda3
-        if args.autotune_lambda3:  # dual ascent on the constraint Curv <= --curv-target, lambda3 its multiplier (as
-            # SAC's alpha on entropy): this update uses the current lambda3; the step moves it up while the hinge is
-            # above the target, down while below, in log space, clamped to [LAMBDA3_MIN, LAMBDA3_MAX]
+        if args.autotune_lambda3:  # dual ascent on Curv <= --curv-target, lambda3 its multiplier (as SAC's alpha)
             lambda3 = log_lambda3.detach().exp()
             lambda3_loss = -log_lambda3 * (curv.detach() - args.curv_target)
             lambda3_optimizer.zero_grad()
@@ -339,8 +335,7 @@ def main(args: Args):
     actor_optimizer = optim.Adam(actor.parameters(), **adam)
     nets = {"actor": actor, "qf1": qf1, "qf2": qf2, "target_actor": target_actor, "qf1_target": qf1_target,
             "qf2_target": qf2_target, "q_optimizer": q_optimizer, "actor_optimizer": actor_optimizer}
-    # Curv's weight: fixed at --lambda3 (the paper), or learned from it under --autotune-lambda3 (saved with the nets)
-    log_lambda3 = lambda3_optimizer = None
+    log_lambda3 = lambda3_optimizer = None  # Curv's weight: --lambda3 (the paper), or learned from it (saved)
     if args.autotune_lambda3:
         nets["log_lambda3"] = log_lambda3 = torch.tensor(math.log(args.lambda3), device=device, requires_grad=True)
         nets["lambda3_optimizer"] = lambda3_optimizer = optim.Adam([log_lambda3], **adam)

@@ -99,11 +99,9 @@ class Args:
     lambda3: float = 0.01
     """weight of Curv, the curvature-preservation hinge (Eq. 15; the initial value with --autotune-lambda3)"""
     autotune_lambda3: bool = False
-    """if toggled, learn lambda3 (kept in [1e-4, 1e3]) so that the Curv hinge is held at --curv-target, as --autotune
-    holds SAC's entropy at its target: dual ascent on log(lambda3), Adam at --learning-rate, logged as losses/lambda3"""
+    """if toggled, learn lambda3 in [1e-4, 1e3] by dual ascent so the Curv hinge holds --curv-target"""
     curv_target: float = 0.1
-    """the value of the Curv hinge (losses/curv: the twin sum, 2 * --pave-delta at zero curvature) that
-    --autotune-lambda3 holds: lambda3 grows while the hinge is above it and shrinks while it is below"""
+    """the Curv hinge (losses/curv, the twin sum) that --autotune-lambda3 holds: lambda3 grows while above it"""
     pave_sigma: float = 0.01
     """std of the MPR state perturbation, in raw observation units"""
     pave_delta: float = 1.0
