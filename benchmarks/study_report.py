@@ -4,8 +4,6 @@
 # for a sweep (run --vary), the paper's Figure 4 per varied flag and the Pareto front. It reads what `run`
 # (benchmarks/study.py) wrote and trains nothing.
 import csv
-import glob
-import json
 import os
 from dataclasses import dataclass
 from typing import Annotated, Optional
@@ -13,10 +11,12 @@ from typing import Annotated, Optional
 import numpy as np
 import tyro
 
-from study import (REACHED, SETTINGS, WINDOWS, UserError, base_of, env_folder, load_plan, method_order, number,
-                   paper_flags, run_paths, run_utils, split_variant, study_folder, value_name)  # fmt: skip
+from study_records import (REACHED, SETTINGS, WINDOWS, base_of, env_folder, load_plan, load_records, method_order,
+                           number, paper_flags, run_paths, split_variant, study_folder, value_name)  # fmt: skip
 
-from eval_smoothness import LENGTH_MARGIN  # noqa: E402  (the margin eval's tables use; study put the repo on the path)
+import run_utils  # noqa: E402  (study_records put the repo on the path)
+from eval_smoothness import LENGTH_MARGIN  # noqa: E402  (the margin eval's tables use)
+from run_utils import UserError  # noqa: E402
 
 
 @dataclass
@@ -80,67 +80,6 @@ def improvement(sm, base_sm, resamples, seed=0):
         n_resamples=resamples, method="percentile", vectorized=True, rng=np.random.default_rng(seed),
     )  # fmt: skip
     return p, float(ci.confidence_interval.low), float(ci.confidence_interval.high)
-
-
-RECORD_FIELDS = {"method", "env_id", "seed", "levels", "train_seconds"}  # what report reads of a record
-
-
-def well_formed(record):
-    """The shapes report reads: per noise level (a number) lists of returns and sm, a number of training seconds, and
-    where present the run's args (a dict with whole-number steps), its step count and its critic rows (a dict)."""
-    levels, args = record["levels"], record.get("args", {})
-
-    def level(key):
-        try:
-            return np.isfinite(float(key))
-        except (TypeError, ValueError):
-            return False
-
-    def whole(x):
-        return isinstance(x, int) and not isinstance(x, bool)
-
-    return (isinstance(levels, dict) and isinstance(record["train_seconds"], (int, float)) and isinstance(args, dict)
-            and all(level(k) and isinstance(v, dict) and all(isinstance(v.get(key), list) and v[key]
-                                                            for key in ("returns", "sm")) for k, v in levels.items())
-            and all(whole(args[k]) for k in ("learning_starts", "total_timesteps", "seed") if k in args)
-            and all(whole(record[k]) for k in ("global_step", "total_timesteps") if k in record)
-            and isinstance(record.get("critic"), (dict, type(None))))  # fmt: skip
-
-
-def load_records(study):
-    """The study's records, each checked as it is read: its fields, and its names against its place."""
-    records, seen = [], {}
-    for path in sorted(glob.glob(os.path.join(study, "records", "*", "*", "seed*.json"))):
-        try:
-            with open(path) as f:
-                record = json.load(f)
-        except (OSError, json.JSONDecodeError) as e:
-            raise UserError(f"cannot read record {path}: {e}") from None
-        missing = sorted(RECORD_FIELDS - set(record)) if isinstance(record, dict) else ["(not a JSON object)"]
-        if missing:
-            raise UserError(f"record {path} lacks {', '.join(missing)}: remove it and `run` again to remake it")
-        if not well_formed(record):
-            raise UserError(f"record {path} is malformed (its levels, train_seconds, args, steps or critic): remove it "
-                            "and `run` again")
-        try:  # its names, checked before they become file names, must be those of its place
-            place = run_paths(study, record["env_id"], record["method"], record["seed"])[1]
-        except UserError as e:
-            raise UserError(f"record {path}: {e}") from None
-        if os.path.abspath(place) != os.path.abspath(path):
-            raise UserError(f"record {path} is of {record['env_id']}/{record['method']}/seed{record['seed']}, whose "
-                            f"place is {os.path.relpath(place, study)}: copied or moved? put it back or remove it")
-        trained = record["args"].get("seed") if isinstance(record.get("args"), dict) else None
-        if trained is not None and trained != record["seed"]:
-            raise UserError(f"record {path} is of seed {record['seed']} but was trained with --seed {trained}: a copy "
-                            "of another seed's record? remove it")
-        if "finished" in record:  # a record run_one wrote: its evaluation's episodes and time, which no two runs share
-            key = json.dumps([record["finished"], record["levels"]], sort_keys=True)
-            if key in seen:
-                raise UserError(f"records {seen[key]} and {path} hold the same evaluation (one copied over the "
-                                "other?): each run counts once; remove the copy")
-            seen[key] = path
-        records.append(record)
-    return records
 
 
 def window_for(records):

@@ -167,6 +167,18 @@ def test_every_results_row_of_the_pages_is_the_committed_studies_report(reports)
         page: [] for page in rows}  # fmt: skip
 
 
+def test_every_committed_studys_report_rebuilds_byte_for_byte(reports):
+    """Issue 44: `report` on a study's committed records writes its committed report.md and report.csv, byte for
+    byte: a change to the code that changes a committed report fails here until the report is remade with it."""
+    def data(folder, name):
+        with open(os.path.join(folder, name), "rb") as f:
+            return f.read()
+
+    stale = [f"{rel(folder)}/{name}" for folder, made in reports.items() for name in ("report.md", "report.csv")
+             if data(folder, name) != data(os.path.dirname(made), name)]
+    assert stale == [], "remake with `python benchmarks/study.py report DIR`"
+
+
 # one row per environment and family of the README's results table: (env, family, study, base, PAVE, page)
 SUMMARY = [
     ("Pendulum-v1", "TD3", "pendulum_td3", "td3", "td3_pave", "docs/pendulum.md"),

@@ -588,3 +588,34 @@ def test_study_scalars_says_per_pave_run_where_its_curvature_hinge_went():
         "Walker2d-v5 td3_pave[lambda3=1] seed 2: losses/curv 2",  # one window: nothing more to say
     ]
     assert study_scalars.hinge_lines([r for r in rows if r[3] != "losses/curv"]) == []
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    """Issue 44: the project's import graph (every module in the repo root and benchmarks/, each `import` and
+    `from ... import` anywhere in it) has no circle; what study.py and study_report.py share is study_records."""
+    import ast
+
+    paths = glob.glob(os.path.join(ROOT, "*.py")) + glob.glob(os.path.join(ROOT, "benchmarks", "*.py"))
+    modules = {os.path.basename(p)[:-3]: p for p in paths}
+    graph = {}
+    for name, path in modules.items():
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        named = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        named += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        graph[name] = {m.split(".")[0] for m in named} & set(modules) - {name}
+    assert graph["study"] >= {"study_records", "study_report"} and "study" not in graph["study_report"]
+
+    def circle(start, node, seen):  # a path from `node` back to `start`, or None
+        for nxt in sorted(graph[node]):
+            if nxt == start:
+                return [nxt]
+            if nxt not in seen:
+                seen.add(nxt)
+                back = circle(start, nxt, seen)
+                if back:
+                    return [nxt, *back]
+        return None
+
+    circles = {m: [m, *c] for m in graph if (c := circle(m, m, set()))}
+    assert circles == {}

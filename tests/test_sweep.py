@@ -14,6 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import study  # noqa: E402
+import study_records  # noqa: E402
 import study_report  # noqa: E402
 from test_study import module_args  # noqa: E402
 
@@ -57,7 +58,7 @@ def test_a_value_is_a_method_of_its_own_with_a_plain_folder():
     # the report's order: the method, then its variants by flag and value (not as text: 0.2 < 2 < 20 < 200)
     names = ["td3_pave[lambda3=200]", "td3", "td3_pave[lambda3=20]", "td3_pave[lambda1=0]", "td3_pave[lambda3=0.2]",
              "td3_pave"]  # fmt: skip
-    assert sorted(names, key=study.method_order) == ["td3", "td3_pave", "td3_pave[lambda1=0]", "td3_pave[lambda3=0.2]",
+    assert sorted(names, key=study_records.method_order) == ["td3", "td3_pave", "td3_pave[lambda1=0]", "td3_pave[lambda3=0.2]",
                                                      "td3_pave[lambda3=20]", "td3_pave[lambda3=200]"]  # fmt: skip
 
 
