@@ -385,6 +385,7 @@ def evaluate(args: Args, sigma_base=None):
             "env_id": ckpt["env_id"],
             "seed": ckpt["args"]["seed"],
             "global_step": ckpt["global_step"],
+            "final": ckpt["global_step"] >= ckpt["args"]["total_timesteps"],  # trained to its budget: not a snapshot
             "action_filter": beta,
         }
         row["levels"] = {}
@@ -415,14 +416,21 @@ def evaluate(args: Args, sigma_base=None):
     return results, levels, sigma_base
 
 
+def by_group(results):
+    """{group: its rows}, the final policies' groups first (runs trained to their budget), then the step snapshots'
+    (and stopped runs'), each kind in the order given."""
+    groups = {}
+    for row in sorted(results, key=lambda row: not row["final"]):  # a stable sort: True (final) first
+        groups.setdefault(row["group"], []).append(row)
+    return groups
+
+
 def summarize(results, levels, args):
     """Per group and noise level: mean (std) pooled over all episodes, and across checkpoints (seeds)."""
-    groups = {}
-    for row in results:
-        groups.setdefault(row["group"], []).append(row)
     summary = {}
-    for label, rows in groups.items():
-        summary[label] = {"env_id": rows[0]["env_id"], "checkpoints": [row["path"] for row in rows], "levels": {}}
+    for label, rows in by_group(results).items():
+        summary[label] = {"env_id": rows[0]["env_id"], "final": rows[0]["final"],
+                          "checkpoints": [row["path"] for row in rows], "levels": {}}  # fmt: skip
         for sigma in levels:
             entry = {}
             for key in ("returns", "sm", "lengths") + (("sm_caps",) if args.caps_normalization else ()):
@@ -462,7 +470,11 @@ def print_table(summary, levels, windows=()):
     extra = "".join(f" {f'sm@{w} (pooled)':>24}" for w in windows)
     print(f"\n{'group':<{width}} {'sigma':>6} {'re (pooled)':>20} {'sm (pooled)':>18} {'re (seeds)':>20} {'sm (seeds)':>18}"
           f" {'length (fell)':>18}{extra}")  # fmt: skip
+    apart = any(group["final"] for group in summary.values())  # the final policies come first (by_group)
     for label, group in summary.items():
+        if apart and not group["final"]:  # once, between the final policies and the snapshots
+            print("---- step snapshots: the same runs' policies saved while they trained ----")
+            apart = False
         for sigma in levels:
             e = group["levels"][str(sigma)]
             cells = [  # sm to 3 significant digits: it is ~0.04 on Reacher, ~3 on Pendulum
@@ -489,6 +501,34 @@ def print_table(summary, levels, windows=()):
     for label, group in summary.items():
         if "critic" in group:
             print(f"critic geometry, {label}: " + ", ".join(f"{k} {v['mean']:.4g}" for k, v in group["critic"].items()))
+
+
+def answer_lines(summary):
+    """The answer, a line per final group (runs trained to their budget), each env's smoothest first: its sm and
+    return without observation noise (means over its seeds), and which of the env's other final groups it is smoother
+    than, as smooth as or less smooth than."""
+    final = {label: group for label, group in summary.items() if group["final"]}
+    envs = sorted({group["env_id"] for group in final.values()})
+    lines = []
+    for env in envs:
+        groups = {label: group for label, group in final.items() if group["env_id"] == env}
+        said, sm = {}, {}
+        for label, group in groups.items():
+            clean, seeds = group["levels"]["0.0"], len(group["checkpoints"])
+            sm[label] = clean["sm"]["across_seeds"]["mean"]
+            said[label] = (f"sm {sm[label]:.3g}, return {clean['returns']['across_seeds']['mean']:.1f}"
+                           + (f", over {seeds} seeds" if seeds > 1 else ""))  # fmt: skip
+        for label in sorted(groups, key=sm.get):
+            line = (f"{env}, " if len(envs) > 1 else "") + f"{label}: {said[label]}"
+            for word, than in (("smoother than", lambda other: sm[label] < sm[other]),
+                               ("as smooth as", lambda other: sm[label] == sm[other]),
+                               ("less smooth than", lambda other: sm[label] > sm[other])):  # fmt: skip
+                others = [f"{other} ({said[other]})" for other in groups if other != label and than(other)]
+                line += f"; {word} {' and '.join(others)}" if others else ""
+            if length_mismatch(groups, 0.0)[env]:
+                line += "; their episode lengths differ, so sm is not like for like"
+            lines.append(line)
+    return lines
 
 
 def save_figure(fig, path):
@@ -569,21 +609,7 @@ def plot(results, summary, levels, args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = {}
-    for row in results:
-        groups.setdefault(row["group"], []).append(row)
-    fig, axes = plt.subplots(len(groups), 2, figsize=(12, 3 * len(groups)), squeeze=False)
-    for (label, rows), (ax_trace, ax_spec) in zip(groups.items(), axes):
-        trace = rows[0]["episodes"][0]["env_actions"]
-        ax_trace.plot(trace, lw=0.8)
-        ax_trace.set(xlabel="step", ylabel="action (env units)")
-        ax_trace.set_title(f"{label}\nactions, first episode", fontsize=9)
-        length = min(len(e["env_actions"]) for row in rows for e in row["episodes"])
-        spectra = [np.abs(np.fft.rfft(e["env_actions"][:length], axis=0)).mean(1) for row in rows for e in row["episodes"]]
-        ax_spec.semilogy(np.fft.rfftfreq(length), np.mean(spectra, 0) + 1e-12)
-        ax_spec.set(xlabel="frequency (cycles / step)", ylabel="|FFT|")
-        ax_spec.set_title(f"{label}\nmean amplitude spectrum over episodes and action dims", fontsize=9)
-    fig.tight_layout()
+    fig = actions_and_spectra(results, plt)
     save_figure(fig, os.path.join(args.out_dir, "actions_and_spectra.png"))
     plt.close(fig)
     def return_and_sm(xlabel, name, curves):
@@ -610,6 +636,38 @@ def plot(results, summary, levels, args):
     plot_training_steps(results, args, plt)
     if args.action_filter:
         plot_filter_tradeoff(results, summary, levels, args, plt)
+
+
+CHATTER = (0.45, 0.5)  # cycles per step: at 0.5 the action alternates every step, the jitter motors do not forgive
+
+
+def actions_and_spectra(results, plt):
+    """Per group its first episode's actions and its mean amplitude spectrum, a row each: the final policies first, in
+    a panel of their own, then the step snapshots in a grey one; on every spectrum a band marks chatter."""
+    groups = by_group(results)
+    panels = [(title, [(label, rows) for label, rows in groups.items() if rows[0]["final"] == final])
+              for title, final in (("final policies (each run trained to its budget)", True),
+                                   ("step snapshots: the same runs while they trained", False))]  # fmt: skip
+    panels = [(title, part) for title, part in panels if part]
+    fig = plt.figure(figsize=(12, 3 * len(groups) + 0.5 * len(panels)), layout="constrained")
+    for (title, part), sub in zip(panels, fig.subfigures(len(panels), 1, height_ratios=[len(p) for _, p in panels],
+                                                          squeeze=False)[:, 0]):  # fmt: skip
+        sub.suptitle(title, fontweight="bold")
+        if part is not panels[0][1]:
+            sub.set_facecolor("0.93")
+        for (label, rows), (ax_trace, ax_spec) in zip(part, sub.subplots(len(part), 2, squeeze=False)):
+            ax_trace.plot(rows[0]["episodes"][0]["env_actions"], lw=0.8)
+            ax_trace.set(xlabel="step", ylabel="action (env units)")
+            ax_trace.set_title(f"{label}\nactions, first episode", fontsize=9)
+            length = min(len(e["env_actions"]) for row in rows for e in row["episodes"])
+            spectra = [np.abs(np.fft.rfft(e["env_actions"][:length], axis=0)).mean(1) for row in rows for e in row["episodes"]]
+            ax_spec.semilogy(np.fft.rfftfreq(length), np.mean(spectra, 0) + 1e-12)
+            ax_spec.axvspan(*CHATTER, color="tab:red", alpha=0.15,
+                            label="chatter (0.5 cycles/step): the action alternates every step")
+            ax_spec.set(xlabel="frequency (cycles / step)", ylabel="|FFT|")
+            ax_spec.set_title(f"{label}\nmean amplitude spectrum over episodes and action dims", fontsize=9)
+            ax_spec.legend(loc="upper center", fontsize=7)
+    return fig
 
 
 def plot_training_steps(results, args, plt):
@@ -838,6 +896,10 @@ def main(args: Args):
     if args.video:
         write_videos(results, args)
     print(f"wrote {args.out_dir}/eval.csv, eval.json" + (" and plots" if args.plots or args.plot_field else ""))
+    lines = answer_lines(summary)
+    if lines:  # the answer last: the final policies, without observation noise
+        print("\nfinal policies, no observation noise (sm: lower is smoother; return: higher is better):")
+        print("\n".join(lines))
     return summary
 
 

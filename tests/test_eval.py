@@ -261,9 +261,9 @@ def test_summary_pools_episodes_and_averages_seeds():
                 "terminated": [n < 1000 for n in lengths], "sm_window": {}}  # fmt: skip
 
     rows = [
-        {"group": "g", "path": "a", "env_id": "E", "levels": {0.0: level([1.0, 3.0], [0.5, 0.5], [1000, 1000])}},
-        {"group": "g", "path": "b", "env_id": "E", "levels": {0.0: level([5.0, 5.0, 5.0, 9.0], [1.0] * 4, [50] * 4)}},
-        {"group": "h", "path": "c", "env_id": "E", "levels": {0.0: level([7.0], [0.0], [1000])}},
+        {"group": "g", "path": "a", "env_id": "E", "final": True, "levels": {0.0: level([1.0, 3.0], [0.5, 0.5], [1000, 1000])}},
+        {"group": "g", "path": "b", "env_id": "E", "final": True, "levels": {0.0: level([5.0, 5.0, 5.0, 9.0], [1.0] * 4, [50] * 4)}},
+        {"group": "h", "path": "c", "env_id": "E", "final": True, "levels": {0.0: level([7.0], [0.0], [1000])}},
     ]
     summary = ev.summarize(rows, [0.0], ev.Args(paths=("x",)))
     returns = summary["g"]["levels"]["0.0"]["returns"]
@@ -295,6 +295,82 @@ def test_snapshots_are_kept_and_evaluated_step_by_step(tmp_path, monkeypatch):
     summary = ev.main(ev.Args(paths=(run,), episodes=1, out_dir=str(tmp_path / "eval")))
     assert set(summary) == {"td3_pave", "td3_pave (step=0)", "td3_pave (step=100)", "td3_pave (step=200)"}
     assert (tmp_path / "eval" / "training_steps.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_folders_final_policies_come_first_and_apart_and_the_answer_ends_the_output(tmp_path, monkeypatch, capsys):
+    """Two runs with their snapshots, as the README's first run makes them: the console table lists the final policies
+    first, then a rule, then the snapshots; the output ends with one line per final policy, its sm and return as
+    eval.csv has them and which is smoother; eval.csv keeps its rows in the order the checkpoints were found."""
+    module = importlib.import_module("td3_pave")
+    runs = [train_in_process(module, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=250, learning_starts=100,
+                             snapshot_fractions=(0.0, 0.4), exp_name=name, **weights)
+            for name, weights in (("td3", {"lambda1": 0.0, "lambda2": 0.0, "lambda3": 0.0}), ("td3_pave", {}))]  # fmt: skip
+    capsys.readouterr()
+    ev.main(ev.Args(paths=tuple(runs), episodes=2, out_dir=str(tmp_path / "eval")))
+    out = capsys.readouterr().out.splitlines()
+    rows = read_csv(tmp_path / "eval" / "eval.csv")
+    found = ev.find_checkpoints(runs)
+    assert [row["path"] for row in rows] == found and len(found) == 6  # the CSV as before: the order found
+    table = out[out.index(next(line for line in out if line.startswith("group "))) + 1:]
+    rule = next(i for i, line in enumerate(table) if line.startswith("---- step snapshots"))
+    listed = [line.split()[0] + (" " + line.split()[1] if "(step=" in line else "") for line in table[:rule]]
+    assert listed == ["td3", "td3_pave"], table
+    assert [line.split()[1] for line in table[rule + 1:rule + 5]] == ["(step=0)", "(step=100)", "(step=0)", "(step=100)"]
+    final = {row["group"]: (float(row["sm_mean"]), float(row["return_mean"])) for row in rows if row["global_step"] == "250"}
+    assert set(final) == {"td3", "td3_pave"}
+    smooth, rough = sorted(final, key=lambda g: final[g][0])
+    said = {g: f"{g}: sm {final[g][0]:.3g}, return {final[g][1]:.1f}" for g in final}
+    assert out[-3].startswith("final policies, no observation noise")
+    assert out[-2] == f"{said[smooth]}; smoother than {said[rough].replace(': ', ' (', 1)})"
+    assert out[-1] == f"{said[rough]}; less smooth than {said[smooth].replace(': ', ' (', 1)})"
+
+
+def test_the_answer_lines_by_hand():
+    """Per env from the smoothest: sm and return over seeds, which it is smoother than; snapshots are not answers."""
+    def group(env, final, sm, returns, checkpoints=1, length=200.0):
+        stats = lambda mean: {"across_seeds": {"mean": mean, "std": 0.0}, "pooled": {"mean": mean, "std": 0.0}}  # noqa: E731
+        return {"env_id": env, "final": final, "checkpoints": ["x"] * checkpoints,
+                "levels": {"0.0": {"sm": stats(sm), "returns": stats(returns), "lengths": stats(length)}}}  # fmt: skip
+
+    summary = {"td3": group("P", True, 1.3254, -133.66), "td3_pave": group("P", True, 0.3748, -134.48, 5),
+               "td3_pave (step=0)": group("P", False, 0.0287, -1330.2)}  # fmt: skip
+    assert ev.answer_lines(summary) == [
+        "td3_pave: sm 0.375, return -134.5, over 5 seeds; smoother than td3 (sm 1.33, return -133.7)",
+        "td3: sm 1.33, return -133.7; less smooth than td3_pave (sm 0.375, return -134.5, over 5 seeds)",
+    ]
+    two_envs = {"a": group("H", True, 2.0, 10.0, length=50.0), "b": group("H", True, 1.0, 20.0), "c": group("P", True, 1.0, 0.0)}
+    assert ev.answer_lines(two_envs) == [
+        "H, b: sm 1, return 20.0; smoother than a (sm 2, return 10.0); their episode lengths differ, so sm is not like for like",
+        "H, a: sm 2, return 10.0; less smooth than b (sm 1, return 20.0); their episode lengths differ, so sm is not like for like",
+        "P, c: sm 1, return 0.0",
+    ]
+    assert ev.answer_lines({"s (step=0)": group("P", False, 1.0, 0.0)}) == []
+
+
+def test_the_spectra_plot_shows_final_policies_first_and_marks_chatter():
+    """actions_and_spectra: the final policies' rows in the first panel, the snapshots' in a second one below, and on
+    every spectrum a labelled band at 0.5 cycles/step, where an action that alternates every step peaks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = np.arange(200)
+    alternating, slow = np.where(steps % 2, -1.0, 1.0)[:, None], np.sin(2 * np.pi * steps / 50)[:, None]
+    row = lambda group, final, actions: {"group": group, "final": final, "episodes": [{"env_actions": actions}]}  # noqa: E731
+    results = [row("td3 (step=0)", False, slow), row("td3", True, alternating), row("td3_pave", True, slow)]
+    fig = ev.actions_and_spectra(results, plt)
+    final, snapshots = fig.subfigs
+    assert "final policies" in final._suptitle.get_text() and "snapshots" in snapshots._suptitle.get_text()
+    titles = [[ax.get_title().split("\n")[0] for ax in sub.axes[1::2]] for sub in (final, snapshots)]
+    assert titles == [["td3", "td3_pave"], ["td3 (step=0)"]]
+    for ax in final.axes[1::2] + snapshots.axes[1::2]:
+        (band,) = [p for p in ax.patches if p.get_label().startswith("chatter")]
+        assert (band.get_x(), band.get_x() + band.get_width()) == ev.CHATTER and ev.CHATTER[1] == 0.5
+        assert "chatter" in ax.get_legend().get_texts()[0].get_text()
+    frequencies, amplitudes = final.axes[1].lines[0].get_data()  # td3's: the alternating action
+    assert ev.CHATTER[0] <= frequencies[np.argmax(amplitudes)] <= ev.CHATTER[1]
+    plt.close(fig)
 
 
 def test_video_of_each_group_and_side_by_side(tmp_path, monkeypatch, capsys):

@@ -4,6 +4,7 @@ parses as written (the per-env ones are the paper's settings), the README's firs
 numbers it promises are the records'."""
 
 import csv
+import fnmatch
 import glob
 import json
 import os
@@ -54,6 +55,9 @@ def section(text, heading):
 def first_run():
     """The README's first run: its section up to the paper's-budget subsection."""
     return section(read(README), "## A first run: Pendulum, plain TD3 against TD3 + PAVE").split("\n### ")[0]
+
+
+FIRST_RUN_PAGE = os.path.join(ROOT, "docs", "first_run.md")  # the evidence and timings behind the README's first run
 
 
 def rel(path):
@@ -369,12 +373,19 @@ def test_the_first_run_runs_as_written_at_a_tiny_budget(tmp_path):
     for p in procs:
         out = p.communicate(timeout=120)[0]
         assert p.returncode == 0, out[-2000:]
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "eval_smoothness.py"), *tiny(words[2], ["--episodes"])[2:]],
+    stray = tmp_path / "runs" / "Pendulum-v1__other__1__1" / "other.pt"  # another run under runs/: not this block's
+    stray.parent.mkdir()
+    stray.write_text("not a checkpoint: evaluating it would fail")
+    expanded = [x for w in tiny(words[2], ["--episodes"])[2:] for x in (sorted(glob.glob(w, root_dir=tmp_path)) or [w])]
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "eval_smoothness.py"), *expanded],  # as the shell expands
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     with open(tmp_path / "eval" / "eval.csv") as f:
-        runs = {row["path"].split(os.sep)[-1] for row in csv.DictReader(f)}
-    assert {"td3.pt", "td3_pave.pt"} <= runs, runs
+        paths = [row["path"].split(os.sep) for row in csv.DictReader(f)]
+    assert {p[-2].split("__")[1] for p in paths} == {"td3", "td3_pave"}, paths  # the block's two runs, no other
+    assert {"td3.pt", "td3_pave.pt"} <= {p[-1] for p in paths}, paths
+    answer = done.stdout.splitlines()[-2:]  # the output ends with the answer, a line per final policy
+    assert sorted(line.split(":")[0] for line in answer) == ["td3", "td3_pave"], done.stdout[-1000:]
 
 
 def ranges(values, spec):
@@ -382,10 +393,12 @@ def ranges(values, spec):
 
 
 def test_the_first_runs_promises_are_the_records():
-    """What the README's first run says to expect is the committed records': the per-seed sm and return ranges of
-    the Table 1 study at that budget, of the filter study, and of the older pendulum_td3_pave evaluation, the training
-    minutes of the records, the wall times of results/quick_run/time.log and the snapshot of its evaluation."""
-    text = " ".join(first_run().split())
+    """What the README's first run and its page (docs/first_run.md) say to expect is the committed records': the
+    per-seed sm and return ranges of the Table 1 study at that budget, of the filter study, and of the older
+    pendulum_td3_pave evaluation, the training minutes of the records, the wall times of results/quick_run/time.log
+    and the snapshot of its evaluation. The README keeps the block's minutes and CPU, the return to expect and the
+    chatter band of the spectra plot; the page the rest."""
+    readme, text = " ".join(first_run().split()), " ".join(read(FIRST_RUN_PAGE).split())
     for name, seeds in (("pendulum_td3", 5), ("action_filter/study", 3)):
         records = study_report.load_records(os.path.join(ROOT, "results", name))
         table = study_report.summarize(records, resamples=10)
@@ -411,13 +424,34 @@ def test_the_first_runs_promises_are_the_records():
 
     timed, block = wall_times("time.log")
     written = [tuple(w[1:]) for w in commands_in(first_run()) if w[0] == "python"]
+    # time.log's evaluation named runs/ (or, timed again, the paths the shell expanded): measure.sh runs the block in
+    # a new folder, whose runs/ holds these two runs only, so it evaluated what the README's globs name (each
+    # checkpoint of eval.csv is in one of the README's two runs)
+    (evaluation,) = [c for c in written if c[0] == "eval_smoothness.py"]
+    (logged,) = [c for c in timed if c[0] == "eval_smoothness.py"]
+    timed[evaluation] = timed.pop(logged)
+    with open(os.path.join(ROOT, "results", "quick_run", "eval.csv")) as f:
+        folders = {os.path.dirname(r["path"]) for r in csv.DictReader(f)}
+    assert len(folders) == 2 and all(sum(fnmatch.fnmatch(d, p) for p in evaluation[1:]) == 1 for d in folders), folders
     assert [c for c in written if c not in timed] == [], "a first-run command without its wall time in time.log"
-    assert [c for c in written if f"{timed[c]:.0f} s" not in text] == [], "a wall time the README does not quote"
-    assert f"{block / 60:.1f} minutes on two free cores" in text
+    assert [c for c in written if f"{timed[c]:.0f} s" not in text] == [], "a wall time the page does not quote"
+    cpu = cpu_name(read(os.path.join(ROOT, "results", "quick_run", "time.log")))
+    assert f"{block / 60:.1f} minutes on two free cores of an {cpu}" in text
+    assert f"took {block / 60:.1f} minutes on two free cores of an {cpu} here (`results/quick_run/time.log`)" in readme
+    assert "[The first run](docs/first_run.md)" in readme and "docs/first_run.md#results-are-per-cpu" in readme
+    import eval_smoothness
+
+    assert f"{eval_smoothness.CHATTER[1]:g} cycles/step" in readme  # the band the spectra plot draws
+    low, high = eval_smoothness.CHATTER
+    assert f"red band at {low:g} to {high:g} cycles/step" in " ".join(read(os.path.join(ROOT, "docs", "evaluation.md")).split())
+    with open(os.path.join(ROOT, "results", "pendulum_first_run", "snapshots.csv")) as f:  # the return to expect
+        at_budget = [float(r["return_mean"]) for r in csv.DictReader(f) if r["global_step"] == "18000"
+                     and float(r["obs_noise"]) == 0]  # fmt: skip
+    assert len(at_budget) == 10 and f"near {statistics.mean(at_budget):.0f} the pendulum" in readme
     timed_30000, block_30000 = wall_times("time_30000.log")  # the same block at 30000 steps, and its PAVE line eager
-    assert f"took {block_30000 / 60:.1f} minutes (`time_30000.log`)" in text
+    assert f"took {block_30000 / 60:.1f} minutes on the same {cpu} (`time_30000.log`" in text
     eager_pave = next(w for c, w in wall_times("time_eager.log")[0].items() if c[0] == "td3_pave_fast.py")
-    assert f"eager run took {eager_pave:.0f} s" in text
+    assert f"the PAVE run at 30000 steps took {eager_pave:.0f} s" in text
     bench = read(os.path.join(ROOT, "results", "quick_run", "compile_bench.txt"))
     ratio = float(re.search(r"^A/B wall +[\d.]+ +([\d.]+)", bench, flags=re.M).group(1))  # the median
     assert f"took {ratio:.2f} of an eager" in text
@@ -436,10 +470,15 @@ def test_the_first_runs_promises_are_the_records():
     with open(os.path.join(ROOT, "results", "pendulum_first_run", "snapshots.csv")) as f:  # the study's TD3 seed 1
         study_td3 = [float(r["sm_mean"]) for r in csv.DictReader(f) if r["group"] == "td3 (step=18000)" and r["seed"] == "1"
                      and float(r["obs_noise"]) == 0]  # fmt: skip
-    assert len(study_td3) == 1 and f"stood at sm {study_td3[0]:.3g} there" in text
+    assert len(study_td3) == 1 and f"stood at sm {study_td3[0]:.3g} at 18000 steps" in text
     compiled, eager = at_30000["td3_pave"], clean("quick_run/eval_eager.csv")["td3_pave"]
     assert (f"sm {compiled[0]:.3g} and return {compiled[1]:.1f} compiled, sm {eager[0]:.3g} and return {eager[1]:.1f} "
             "eager") in text  # fmt: skip
+    here, there = (study_report.summarize(study_report.load_records(os.path.join(ROOT, "results", name)), resamples=10)
+                   for name in ("pendulum_sac_here", "pendulum_sac"))  # seed 1 of each SAC method on two machines
+    moved = [abs(dict(zip(cell["seeds"], cell["sm"]))[1] - dict(zip(there[key]["seeds"], there[key]["sm"]))[1])
+             for key, cell in here.items() if key[2] == 0.0]  # fmt: skip
+    assert len(moved) == 5 and f"moved sm by up to {max(moved):.2f}" in text
     pairs = re.findall(r"^(default|one) threads: .*?([\d.]+) s;", read(os.path.join(ROOT, "results", "quick_run", "threads.log")),
                        flags=re.M)  # fmt: skip
     default, one = [float(w) for m, w in pairs if m == "default"], [float(w) for m, w in pairs if m == "one"]
@@ -447,12 +486,57 @@ def test_the_first_runs_promises_are_the_records():
     assert sum(w > 300 for w in default) == 1 and all(40 < w < 60 for w in one + [min(default)])
 
 
+def cpu_name(log):
+    """The CPU a measurement log names (lscpu's model name), as the pages write it: 'Intel Xeon'."""
+    model = re.search(r"^Model name:\s+(.+)$", log, flags=re.M).group(1)
+    return " ".join(re.sub(r"\((R|TM)\)|\bProcessor\b|\bCPU\b", " ", model).split())
+
+
+def test_the_pages_timing_lines_are_the_committed_logs():
+    """Every paragraph of the README and the pages that cites a timing log of results/quick_run (measure.sh's
+    time.log, time_30000.log, time_eager.log) quotes only those logs' wall times, each 'N s' a command's or the
+    block's and each 'N minutes' (or min) the same in minutes, names each cited log's budget in steps and its CPU:
+    so a 30000-step time cannot pass for the 18000-step block's, nor one machine's for another's. Every paragraph
+    that cites a throughput measurement names the machine its JSON records (the CPU, or the GPU where one ran)."""
+    logs = {}
+    for path in glob.glob(os.path.join(ROOT, "results", "quick_run", "time*.log")):
+        log = read(path)
+        walls = [float(w) for w in re.findall(r"^rc 0 wall ([\d.]+) s", log, flags=re.M)]
+        walls.append(float(re.search(r"^block wall ([\d.]+) s", log, flags=re.M).group(1)))
+        (budget,) = set(re.findall(r"--total-timesteps (\d+)", log))
+        logs[os.path.basename(path)] = (cpu_name(log), budget, walls)
+    assert {"time.log", "time_30000.log", "time_eager.log"} <= set(logs)
+    throughput = {}  # how a page cites a throughput JSON: the machine it names
+    for cited, name in ((r"(?<![\w/])results/throughput/walker2d\.json", "walker2d.json"),
+                        (r"results/throughput/sac_walker2d\.json", "sac_walker2d.json"),
+                        ("results/throughput/h100/", "h100/walker2d.json")):  # fmt: skip
+        machine = json.loads(read(os.path.join(ROOT, "results", "throughput", name)))["machine"]
+        throughput[cited] = machine["gpu"].split()[1] if machine["gpu"] else cpu_name(f"Model name: {machine['cpu']}")
+    checked, bad = 0, []
+    for doc in DOCS:
+        for paragraph in re.split(r"\n\s*\n", read(doc)):
+            text = " ".join(paragraph.split())
+            cited = [name for name in logs if re.search(rf"[`/]{re.escape(name)}[`:;, ]", text)]
+            if cited:
+                checked += 1
+                seconds = {f"{w:.0f}" for name in cited for w in logs[name][2]} | {f"{w:.1f}" for name in cited for w in logs[name][2]}
+                minutes = {f"{w / 60:.1f}" for name in cited for w in logs[name][2]}
+                bad += [f"{rel(doc)}: {x} s" for x in re.findall(r"(\d+(?:\.\d+)?) s\b", text) if x not in seconds]
+                bad += [f"{rel(doc)}: {x} min" for x in re.findall(r"(\d+(?:\.\d+)?) min(?:utes)?\b", text) if x not in minutes]
+                bad += [f"{rel(doc)}: no {logs[n][1]} steps for {n}" for n in cited if not re.search(rf"\b{logs[n][1]}\b", text)]
+                bad += [f"{rel(doc)}: not the {logs[n][0]} of {n}" for n in cited if logs[n][0] not in text]
+            for pattern, machine in throughput.items():
+                if re.search(pattern, text) and machine not in text:
+                    bad.append(f"{rel(doc)}: cites {pattern} without naming its machine, {machine}")
+    assert checked >= 4 and bad == [], bad
+
+
 def test_the_first_runs_budget_is_the_smallest_at_which_every_seed_separates():
     """The first run's budget is the smallest step of results/pendulum_first_run/snapshots.csv (the README's two
     trainings at seeds 1-5, every snapshot evaluated) at which every seed of both solves the swing-up (return above
     -200) and every TD3 + PAVE seed is smoother than every TD3 seed, and both stay so at every later step; the README
-    quotes the sm and return ranges there."""
-    text = " ".join(first_run().split())
+    and its first-run page quote the sm and return ranges there, the page the steps before and after."""
+    readme, text = " ".join(first_run().split()), " ".join(read(FIRST_RUN_PAGE).split())
     words = [w for w in commands_in(first_run()) if w[0] == "python"]
     budgets = {w[w.index("--total-timesteps") + 1] for w in words[:2]}
     assert len(budgets) == 1
@@ -474,7 +558,8 @@ def test_the_first_runs_budget_is_the_smallest_at_which_every_seed_separates():
     assert good and good[0] == budget, (budget, [(s, separates(s)) for s in steps])
     for method, name in (("td3", "plain TD3"), ("td3_pave", "TD3 + PAVE")):
         sm, re_ = [s for s, _ in at[budget][method]], [r for _, r in at[budget][method]]
-        assert f"{name} sm {ranges(sm, '.3g')} at return {ranges(re_, '.1f')}" in text, (name, ranges(sm, ".3g"))
+        quoted = f"{name} sm {ranges(sm, '.3g')} at return {ranges(re_, '.1f')}"
+        assert quoted in readme and quoted in text, quoted
     before = steps[steps.index(budget) - 1]  # "at 12000 none has": no seed of either has learned the swing-up
     assert f"at {before} none has" in text and max(r for _, r in at[before]["td3"] + at[before]["td3_pave"]) < -200
     later = steps[steps.index(budget) + 1]
