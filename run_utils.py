@@ -36,6 +36,17 @@ SAFE_TO_CHANGE = {"total_timesteps", "checkpoint_interval", "snapshot_fractions"
 ALGORITHM_DECLARES = {"Args", "Actor", "QNetwork", "make_env", "main", "REGULARIZER_WEIGHTS"}  # what eval imports
 
 
+def sentences(helptext):
+    """A field's docstring as --help shows it: its lines joined into sentences, a blank line still a paragraph break.
+    (tyro 1.0.17 keeps a line break wherever the next line starts with the docstring's indent, so --help broke every
+    sentence where its source line ended.)"""
+    blocks = re.split(r"\n\s*\n", helptext.strip())
+    return "\n\n".join(" ".join(line.strip() for line in block.splitlines()) for block in blocks)
+
+
+tyro._strings.remove_single_line_breaks = sentences  # every file's --help goes through run_utils
+
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, a cluster or `kill`, a closed terminal
 
 

@@ -307,3 +307,28 @@ def test_progress_counts_from_the_first_step_and_gives_no_eta_before_training_ru
     now[0] += 11.0
     run.step_done(250, [-200.0])  # 150 training steps in 22 s: 850 to go at 6.82 steps/s
     assert printed[-1] == "step 250/1,100 | 7 SPS | ETA 0:02:04 | return -200.0 (last 1 episodes)"
+
+
+@pytest.mark.parametrize("name", ["td3_pave", "sac_pave", "eval_smoothness", "study"])
+def test_help_shows_each_docstring_as_whole_sentences(name, monkeypatch, capsys):
+    """Issue 45: on a wide terminal every field's docstring is one line of --help (tyro alone broke it wherever its
+    source line ended, and the terminal's wrapping then left half-empty lines mid-sentence)."""
+    import dataclasses
+    import importlib
+    import re
+
+    import tyro
+
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "benchmarks"))
+    module = importlib.import_module(name)
+    Args = module.Run if name == "study" else module.Args
+    monkeypatch.setenv("COLUMNS", "1000")
+    with pytest.raises(SystemExit):
+        tyro.cli(Args, args=["--help"])
+    lines = [" ".join(line.strip("│ ").split()) for line in capsys.readouterr().out.splitlines()]
+    docs = tyro._docstrings.parse_docstring_from_object(Args)
+    multi = [name for name in (f.name for f in dataclasses.fields(Args)) if "\n" in docs.get(name, "")]
+    assert len(multi) >= 2, "the test needs docstrings of several lines"
+    for name in multi:
+        text = " ".join(docs[name].split())
+        assert any(text in line for line in lines), (name, re.sub(r"\s+", " ", text)[:80])
