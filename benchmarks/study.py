@@ -18,6 +18,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -704,6 +705,50 @@ def make_executor(args: Run):
     return executor
 
 
+# --- progress: where each running run stands, one refreshed line on a terminal --------------------------------------
+PROGRESS = re.compile(r"step ([\d,]+)/([\d,]+) \| (\d+) SPS( \(warm-up\))? \| ([^|]+?) \|")  # run_utils' console line
+PROGRESS_EVERY = 5.0  # seconds between two refreshes of the line
+
+
+def standing(job):
+    """Where a run stands, from the last console line its training wrote to train.log: '12,000/30,000 steps, 31 SPS,
+    ETA 0:09:40'; 'evaluating' once it trained; 'starting' before its first line."""
+    path = os.path.join(run_paths(job["study"], job["env_id"], job["method"], job["seed"])[0], "train.log")
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 4096))
+            lines = f.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        return "starting"
+    if lines and lines[-1].startswith("done; checkpoint saved"):
+        return "evaluating"
+    found = next((m for m in map(PROGRESS.search, reversed(lines)) if m), None)
+    if found is None:
+        return "starting"
+    step, total, sps, warm_up, eta = found.groups()
+    return f"{step}/{total} steps, {sps} SPS{' (warm-up)' if warm_up else ''}, {eta}"
+
+
+def progress_line(running, jobs_by_name, finished, total):
+    """One line for the terminal: how many runs have their record, then each running run's standing (named without
+    its env where the study has one)."""
+    one_env = len({job["env_id"] for job in jobs_by_name.values()}) == 1
+    label = {key: "/".join(key.rsplit("/", 2)[-2:]) if one_env else key for key in running}
+    return " | ".join([f"{finished}/{total} recorded"] + [f"{label[key]}: {standing(jobs_by_name[key])}"
+                                                          for key in running])  # fmt: skip
+
+
+def on_terminal():
+    return sys.stdout.isatty()
+
+
+def refresh(line=""):
+    """Overwrite the terminal's last line with `line` (no line: clear it, before a line that stays)."""
+    width = shutil.get_terminal_size().columns - 1
+    line = line if len(line) <= width else line[:width - 1] + "…"
+    print(f"\r{line}\x1b[K", end="", flush=True)
+
+
 def run(args: Run):
     jobs = plan(args)
     done = [j for j in jobs if os.path.exists(run_paths(j["study"], j["env_id"], j["method"], j["seed"])[1])]
@@ -765,6 +810,8 @@ def run(args: Run):
     executor = make_executor(args)
     workers = args.workers or max(1, (os.cpu_count() or 1) // args.threads)
     pending, running, failures, interrupted, skipped = list(todo), {}, 0, 0, 0
+    jobs_by_name, shown, finished = {name(j): j for j in todo}, 0.0, len(jobs) - len(todo)
+    terminal = on_terminal()  # a refreshed progress line on a terminal; a log file gets the lines that stay only
     if args.executor == "slurm":  # one job array; Slurm's own queue bounds it
         running = dict(zip(map(name, todo), executor.map_array(StudyRun(), todo)))
         print(f"submitted Slurm job array {next(iter(running.values())).job_id.split('_')[0]} ({len(todo)} tasks)")
@@ -778,8 +825,11 @@ def run(args: Run):
                 for key, job in list(running.items()):
                     if job.done():
                         del running[key]
+                        if terminal:
+                            refresh()
                         try:
                             job.result()
+                            finished += 1
                             print(f"done   {key}", flush=True)
                         except Exception as e:
                             why = failure_reason(e)
@@ -793,8 +843,13 @@ def run(args: Run):
                                 continue
                             failures += 1
                             print(f"FAILED {key}: {why} (log: {job.paths.stderr})", flush=True)
+                if terminal and running and time.time() - shown >= PROGRESS_EVERY:
+                    refresh(progress_line(running, jobs_by_name, finished, len(jobs)))
+                    shown = time.time()
                 time.sleep(1.0)
         except KeyboardInterrupt:
+            if terminal:
+                refresh()
             if args.executor == "local":
                 stop_jobs(running.values())
                 run_utils.say("interrupted: running jobs stopped, their trainings saved; `run` again continues where "

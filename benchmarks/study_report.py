@@ -191,7 +191,8 @@ def report(args: Report):
     for env_id in sorted({k[0] for k in keys}):
         levels = sorted({k[2] for k in keys if k[0] == env_id})
         for level in levels:
-            lines += paper_table(table, env_id, level, [k for k in keys if k[0] == env_id and k[2] == level], windows)
+            lines += paper_table(table, env_id, level, [k for k in keys if k[0] == env_id and k[2] == level], windows,
+                                 trained(records, env_id))  # fmt: skip
         if len(levels) > 1:
             lines += noise_summary(table, env_id, [k for k in keys if k[0] == env_id], levels)
         lines += per_seed_lines(table, env_id, [k for k in keys if k[0] == env_id and k[2] == 0], windows)
@@ -245,15 +246,34 @@ def versus_base(c, prefix, method, missing):
     return "base" if method == base_of(method) else missing
 
 
-def paper_table(table, env_id, level, keys, windows):
+def trained(records, env_id):
+    """The budgets (steps per run) that an env's records trained, smallest first (None: a record that does not say)."""
+    steps = {r.get("total_timesteps", r.get("args", {}).get("total_timesteps")) for r in records if r["env_id"] == env_id}
+    return sorted(steps, key=lambda s: (s is None, s or 0))
+
+
+def budget_sentence(env_id, budgets, paper_columns):
+    """What a table reports: the steps its records trained, and where the paper's columns beside it trained others."""
+    said = [f"{s:,}" if s is not None else "an unrecorded number of" for s in (budgets[0], budgets[-1])]
+    line = (f"Trained {said[0]} steps per run" if len(budgets) == 1 else
+            f"Trained {said[0]} to {said[1]} steps per run (not one budget: see the warning above)")  # fmt: skip
+    paper = SETTINGS["env"].get(env_id, {}).get("total_timesteps")
+    if paper_columns and paper and budgets != [paper]:
+        return line + f". ⚠ The paper's columns are at its {paper:,} steps: not the same budget as these rows."
+    return line + (", the paper's budget, as its columns." if paper_columns and paper else ".")
+
+
+def paper_table(table, env_id, level, keys, windows, budgets=(None,)):
     """One env and noise level as the paper's tables (Tables 1-3), with the IQM, its interval and P(sm < base);
-    where episodes can end early, the mean length and falls and sm over each episode's first W steps too."""
+    where episodes can end early, the mean length and falls and sm over each episode's first W steps too; first the
+    budget the records trained, set against the paper's where its columns stand beside them."""
     R = ".1f"  # returns
     paper = SETTINGS.get("paper", {}).get(env_id, {})
     title = "no observation noise" if level == 0 else f"observation noise sigma = {level:g} (Table 3)"
     lengths = env_id in windows  # records with episode lengths: the length-matched columns
     w = windows.get(env_id)
-    lines = ["", f"## {env_id}, {title}", ""]
+    columns = level == 0 and any(paper.get(key[1]) for key in keys)  # the paper's numbers stand in some row
+    lines = ["", f"## {env_id}, {title}", "", budget_sentence(env_id, list(budgets), columns), ""]
     lines.append(
         "| method | seeds | re mean (std) | sm mean (std) | paper re | paper sm | re IQM [95% CI] "
         "| sm IQM [95% CI] | P(sm < base) [95% CI] |"

@@ -402,11 +402,21 @@ def check_tiny_study(root, methods):
     assert all(f"| {m} | 2 |" in text for m in methods) and "## Missing or failed runs\n\nnone" in text
 
 
-def test_local_study_runs_once_and_continues(tmp_path):
+def test_local_study_runs_once_and_continues(tmp_path, monkeypatch, capsys):
     root = str(tmp_path / "local")
     methods = ("td3", "td3_grad")
+    monkeypatch.setattr(study, "on_terminal", lambda: True)  # on a terminal: the progress line, refreshed each poll
+    monkeypatch.setattr(study, "PROGRESS_EVERY", 0.0)
+    monkeypatch.setenv("COLUMNS", "400")  # a wide terminal: the line is not cut
     assert study.run(study.Run(study=root, methods=methods, **TINY_STUDY)) == 0
     check_tiny_study(root, methods)
+    out = capsys.readouterr().out
+    shown = [part.split("\x1b[K")[0] for part in out.split("\r")[1:]]
+    standing = r"td3(_grad)?/seed[12]: (starting|evaluating|[\d,]+/200 steps, \d+ SPS( \(warm-up\))?, ETA[^|]+)"
+    lines = [line for line in shown if line]
+    assert lines and all(re.fullmatch(rf"[0-3]/4 recorded( \| {standing})+", line) for line in lines), lines
+    assert out.count("\r\x1b[Kdone   ") == 4  # each line that stays clears the progress line first
+    monkeypatch.undo()  # not a terminal (a log file): no progress line, only the lines that stay
     # the study moves to another machine (a new path): train.json names checkpoints from the run's folder; the noise
     # reference's is written absolute, as studies before that did, and is found by its place
     reference = os.path.join(root, "work", "Pendulum-v1", "td3", "seed1", "train.json")
@@ -424,6 +434,7 @@ def test_local_study_runs_once_and_continues(tmp_path):
     mtime = os.path.getmtime(kept)
     os.remove(lost)
     assert study.run(study.Run(study=root, methods=methods, **TINY_STUDY)) == 0
+    assert "\r" not in capsys.readouterr().out
     assert os.path.exists(lost) and os.path.getmtime(kept) == mtime
     with open(os.path.join(root, "work", "Pendulum-v1", "td3_grad", "seed2", "train.log")) as f:
         assert f.read().count("$ ") == 1  # trained once
@@ -619,3 +630,47 @@ def test_no_module_imports_one_that_imports_it_back():
 
     circles = {m: [m, *c] for m in graph if (c := circle(m, m, set()))}
     assert circles == {}
+
+
+def test_a_running_runs_standing_is_its_last_console_line(tmp_path):
+    """Issue 44: `run`'s progress line reads each running run's train.log: its last console line of the training,
+    'evaluating' once the training said done, 'starting' before any."""
+    job = {"study": str(tmp_path), "env_id": "Pendulum-v1", "method": "td3_pave[lambda3=20]", "seed": 3}
+    assert study.standing(job) == "starting"  # no train.log yet
+    log = os.path.join(study.run_paths(str(tmp_path), "Pendulum-v1", "td3_pave[lambda3=20]", 3)[0], "train.log")
+    os.makedirs(os.path.dirname(log))
+    with open(log, "w") as f:
+        f.write("$ python td3_pave.py --seed 3\nstep 4,000/30,000 | 180 SPS (warm-up) | ETA once training runs | "
+                "return -1210.4 (last 10 episodes)\n")
+    assert study.standing(job) == "4,000/30,000 steps, 180 SPS (warm-up), ETA once training runs"
+    with open(log, "a") as f:
+        f.write("step 10,000: warm-up done, training starts\nstep 12,345/30,000 | 31 SPS | ETA 0:09:31 | return "
+                "-150.2 (last 10 episodes)\nsaved\n")
+    assert study.standing(job) == "12,345/30,000 steps, 31 SPS, ETA 0:09:31"
+    key, other = "Pendulum-v1/td3_pave[lambda3=20]/seed3", {"env_id": "ns/Own-v0"}
+    assert study.progress_line({key: None}, {key: job}, 2, 9) == (
+        "2/9 recorded | td3_pave[lambda3=20]/seed3: 12,345/30,000 steps, 31 SPS, ETA 0:09:31")  # one env: not named
+    assert study.progress_line({key: None}, {key: job, "ns/Own-v0/td3/seed1": other}, 2, 9) == (
+        f"2/9 recorded | {key}: 12,345/30,000 steps, 31 SPS, ETA 0:09:31")
+    with open(log, "a") as f:
+        f.write("done; checkpoint saved to runs/x/td3_pave+lambda3=20.pt\n")
+    assert study.standing(job) == "evaluating"
+
+
+def test_each_table_says_the_budget_its_records_trained():
+    """Issue 44: every table of the report opens with the steps its records trained, and warns where the paper's
+    columns beside it are at another budget (Pendulum's paper trained 100,000 steps)."""
+    records = [{"env_id": "Pendulum-v1", "total_timesteps": 30_000}, {"env_id": "Pendulum-v1", "args": {
+        "total_timesteps": 30_000}}, {"env_id": "Hopper-v5", "total_timesteps": 1_000_000}]  # fmt: skip
+    assert study_report.trained(records, "Pendulum-v1") == [30_000]
+    assert study_report.trained(records + [{"env_id": "Pendulum-v1"}], "Pendulum-v1") == [30_000, None]
+    assert study_report.budget_sentence("Pendulum-v1", [30_000], paper_columns=True) == (
+        "Trained 30,000 steps per run. ⚠ The paper's columns are at its 100,000 steps: not the same budget as these rows.")
+    assert study_report.budget_sentence("Pendulum-v1", [100_000], paper_columns=True) == (
+        "Trained 100,000 steps per run, the paper's budget, as its columns.")
+    assert study_report.budget_sentence("Pendulum-v1", [30_000], paper_columns=False) == "Trained 30,000 steps per run."
+    assert study_report.budget_sentence("MountainCarContinuous-v0", [1500], paper_columns=False) == (
+        "Trained 1,500 steps per run.")
+    assert study_report.budget_sentence("Pendulum-v1", [30_000, 100_000], paper_columns=True) == (
+        "Trained 30,000 to 100,000 steps per run (not one budget: see the warning above). ⚠ The paper's columns are "
+        "at its 100,000 steps: not the same budget as these rows.")
