@@ -16,7 +16,7 @@ import time
 import pytest
 import torch
 
-from conftest import ROOT, only_run_dir, run_cli
+from conftest import ROOT, only_run_dir, resume_in_process, run_cli
 
 PENDULUM = ["--env-id", "Pendulum-v1", "--learning-starts", 100, "--hidden-sizes", 16, 16, "--batch-size", 16]
 
@@ -39,7 +39,7 @@ def finite(path):
 # --- a non-finite network is never saved ------------------------------------------------------------------------
 
 
-def test_inf_weights_behind_finite_losses_stop_the_run_before_any_save(tmp_path):
+def test_inf_weights_behind_finite_losses_stop_the_run_before_any_save(tmp_path, monkeypatch, capsys):
     # lr 1e38: the critic update at step 100 leaves inf weights and finite losses (no actor update at 100 % 3 != 0);
     # before the fix the save of step 101 wrote them into the checkpoint and the resume state
     result = run_cli("td3_caps.py", *PENDULUM, "--total-timesteps", 300, "--learning-rate", 1e38,
@@ -51,8 +51,11 @@ def test_inf_weights_behind_finite_losses_stop_the_run_before_any_save(tmp_path)
     for name in ("td3_caps.pt", "td3_caps.resume.pt"):
         assert finite(os.path.join(run, name))
         assert torch.load(os.path.join(run, name), weights_only=True, mmap=True)["global_step"] == 100
-    again = run_cli("td3_caps.py", "--resume", run, cwd=tmp_path)  # the kept pair resumes (and blows up again)
-    assert "resumed at step 100" in again.stdout and "is not finite after the update of step 100" in again.stderr
+    import td3_caps  # the kept pair resumes (and blows up again; the one `error:` line of it is checked above)
+
+    with pytest.raises(td3_caps.UserError, match="is not finite after the update of step 100"):
+        resume_in_process(td3_caps, tmp_path, monkeypatch, "--resume", run)
+    assert "resumed at step 100" in capsys.readouterr().out
 
 
 def test_sac_blow_up_is_one_line_not_a_distribution_traceback(tmp_path):
@@ -66,7 +69,7 @@ def test_sac_blow_up_is_one_line_not_a_distribution_traceback(tmp_path):
 # --- signals a person really sends ------------------------------------------------------------------------------
 
 
-def test_closing_the_terminal_saves_and_the_run_resumes(tmp_path):
+def test_closing_the_terminal_saves_and_the_run_resumes(tmp_path, monkeypatch, capsys):
     """A real terminal (a pty, the run its session's leader) closed under a training run: the kernel sends SIGHUP.
     Before the fix the run died of it with nothing saved since its last interval."""
     flags = [*PENDULUM, "--total-timesteps", 100_000, "--checkpoint-interval", 0, "--snapshot-fractions"]
@@ -89,8 +92,11 @@ def test_closing_the_terminal_saves_and_the_run_resumes(tmp_path):
     run = only_run_dir(tmp_path)
     step = torch.load(os.path.join(run, "td3_pave.resume.pt"), weights_only=True, mmap=True)["global_step"]
     assert step >= 100
-    again = run_cli("td3_pave.py", "--resume", run, "--total-timesteps", step + 20, cwd=tmp_path)
-    assert again.returncode == 0 and f"resumed at step {step:,}" in again.stdout, again.stderr[-1000:]
+    import td3_pave  # the resume in this process (an interpreter start less): the same main() and flags
+
+    assert resume_in_process(td3_pave, tmp_path, monkeypatch, "--resume", run, "--total-timesteps", step + 20) == run
+    assert f"resumed at step {step:,}" in capsys.readouterr().out
+    assert torch.load(os.path.join(run, "td3_pave.pt"), weights_only=True, mmap=True)["global_step"] == step + 20
 
 
 # --- a study stops its jobs, waits only for what can come, and records what was asked -----------------------------
@@ -137,21 +143,26 @@ def test_sigterm_to_study_run_stops_its_jobs_and_their_trainings_save(tmp_path):
 
 
 def test_a_continued_study_records_the_budget_asked_not_the_old_one(tmp_path):
-    import subprocess
+    """`run` with STUDY's flags (tyro, as the command line parses them) in this process: its jobs and their trainings
+    are processes as on the command line, three interpreter starts fewer."""
+    import tyro
+
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import study
+
+    def run(steps):
+        return study.run(tyro.cli(study.Run, args=[*STUDY[3:], "--study", str(root), "--total-timesteps", str(steps)]))
 
     root = tmp_path / "s"
     work = root / "work" / "Pendulum-v1" / "td3" / "seed1"
     record = root / "records" / "Pendulum-v1" / "td3" / "seed1.json"
-    first = subprocess.run([*STUDY, "--study", str(root), "--total-timesteps", "150"], capture_output=True, text=True)
-    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert run(150) == 0
     os.remove(record)  # interrupted after training, before the record; then continued with another budget
-    again = subprocess.run([*STUDY, "--study", str(root), "--total-timesteps", "200"], capture_output=True, text=True)
-    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert run(200) == 0
     assert json.loads(record.read_text())["global_step"] == 200
     os.remove(record)
     os.remove(work / "train.json")  # interrupted while training (its resume state is there): resumed to the new budget
-    again = subprocess.run([*STUDY, "--study", str(root), "--total-timesteps", "250"], capture_output=True, text=True)
-    assert again.returncode == 0 and json.loads(record.read_text())["global_step"] == 250
+    assert run(250) == 0 and json.loads(record.read_text())["global_step"] == 250
 
 
 def test_a_negative_noise_level_or_a_bad_study_number_is_refused_before_anything_runs(tmp_path):
@@ -215,10 +226,15 @@ def test_a_wait_for_a_reference_that_cannot_come_ends_with_the_reason(tmp_path):
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
+    """Trained in this process (an interpreter start less), on the flags of a command line, as it parses them."""
+    import run_utils
+    import td3_pave
+
     folder = tmp_path_factory.mktemp("trained")
-    result = run_cli("td3_pave.py", *PENDULUM, "--total-timesteps", 120, "--snapshot-fractions", "--exp-name", "tp",
-                     cwd=folder)  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    flags = [*PENDULUM, "--total-timesteps", 120, "--snapshot-fractions", "--exp-name", "tp"]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(folder)
+        td3_pave.main(run_utils.parse_args(td3_pave.Args, [*map(str, flags)]))
     return os.path.join(only_run_dir(folder), "tp.pt")
 
 

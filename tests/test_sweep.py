@@ -126,10 +126,10 @@ def test_a_tiny_sweep_reuses_the_default_record_reports_it_and_trains_nothing_ag
     assert study.run(sweep) == 0  # resumable: everything has its record
     assert f"{root}: 2 runs, 2 with records, 0 to do (local)" in capsys.readouterr().out
     assert [open(p).read().count("$ ") for p in logs] == [1, 1] and [os.path.getmtime(p) for p in logs] == mtimes
-    status = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "study.py"), "status", root],
-                            capture_output=True, text=True)  # fmt: skip
-    assert "done         Pendulum-v1/td3_pave[lambda3=20]/seed1" in status.stdout
-    assert "2 done, 0 failed" in status.stdout
+    assert study.status(study.Status(folder=root)) == 0  # `status DIR`, in this process
+    status = capsys.readouterr().out
+    assert "done         Pendulum-v1/td3_pave[lambda3=20]/seed1" in status
+    assert "2 done, 0 failed" in status
 
     assert study_report.report(study_report.Report(study=root, resamples=200)) == 0
     with open(os.path.join(root, "report.csv")) as f:

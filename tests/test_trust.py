@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, only_run_dir, resume_in_process, run_cli
+from conftest import ROOT, only_run_dir, resume_in_process
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import eval_smoothness  # noqa: E402
@@ -41,8 +41,10 @@ def one_error_line(result):
 def trained(tmp_path_factory):
     """A short TD3 + PAVE run with its checkpoint, resume state and a snapshot (step 150)."""
     cwd = tmp_path_factory.mktemp("trained")
-    result = run_cli("td3_pave.py", *PENDULUM, "--total-timesteps", 300, "--snapshot-fractions", 0.5, cwd=cwd)
-    assert result.returncode == 0, result.stderr[-2000:]
+    flags = [*PENDULUM, "--total-timesteps", 300, "--snapshot-fractions", 0.5]
+    with pytest.MonkeyPatch.context() as monkeypatch:  # in this process, on the command line's flags as it parses them
+        monkeypatch.chdir(cwd)
+        td3_pave.main(run_utils.parse_args(td3_pave.Args, [*map(str, flags)]))
     return only_run_dir(cwd)
 
 
