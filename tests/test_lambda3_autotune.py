@@ -129,6 +129,14 @@ def test_check_args_keeps_the_start_in_the_bounds_and_the_target_positive(algo):
             algo.check_args(algo.Args(curv_target=target, device="cpu"))
 
 
+def test_a_target_without_the_flag_is_refused(algo):
+    """Sweep #52: --curv-target without --autotune-lambda3 changed nothing, so `--vary curv_target=...` trained the
+    same run under several names; now the file (and so the study's plan, which runs its checks) refuses it."""
+    with pytest.raises(run_utils.UserError, match=r"^--curv-target is the hinge that --autotune-lambda3 holds"):
+        algo.check_args(algo.Args(curv_target=0.05, device="cpu"))
+    algo.check_args(algo.Args(curv_target=0.05, autotune_lambda3=True, device="cpu"))
+
+
 def test_the_flag_is_off_by_default_with_a_small_target(algo):
     args = algo.Args()
     assert args.autotune_lambda3 is False and args.curv_target == 0.1
