@@ -16,7 +16,7 @@ import torch
 
 import run_utils
 import td3_pave
-from conftest import ROOT, TINY, only_run_dir, resume_in_process, run_cli
+from conftest import ROOT, TINY, only_run_dir, resume_in_process, run_cli, train_in_process
 
 RUN = dict(env_id="Pendulum-v1", learning_starts=100, batch_size=16, hidden_sizes=(16, 16), seed=1,
            checkpoint_interval=100, snapshot_fractions=())  # fmt: skip
@@ -332,3 +332,20 @@ def test_help_shows_each_docstring_as_whole_sentences(name, monkeypatch, capsys)
     for name in multi:
         text = " ".join(docs[name].split())
         assert any(text in line for line in lines), (name, re.sub(r"\s+", " ", text)[:80])
+
+
+@pytest.mark.parametrize("total, frequency, warned", [(150, 100, True), (200, 100, False), (100, 1, True),
+                                                      (101, 1, False)])
+def test_a_run_that_never_updates_is_warned_of(total, frequency, warned, tmp_path, monkeypatch, capsys):
+    """Sweep #53: SAC updates at the steps s >= learning_starts with (s + 1) % train_frequency == 0, so at
+    --learning-starts 100 and --train-frequency 100 its first update is step 199: 150 steps never update (before, only
+    a budget at or below --learning-starts was warned of). TD3-like, every step: the first update is learning_starts."""
+    import sac_pave
+
+    train_in_process(sac_pave, tmp_path, monkeypatch, env_id="Pendulum-v1", total_timesteps=total, learning_starts=100,
+                     train_frequency=frequency, gradient_steps=1)  # fmt: skip
+    out = capsys.readouterr().out
+    assert ("this run only collects random steps and never updates the networks" in out) == warned, out
+    if warned and frequency > 1:
+        assert (f"warning: --total-timesteps {total} does not reach its first update (step 199 at --learning-starts "
+                "100 and --train-frequency 100)") in out
