@@ -7,6 +7,8 @@
 #   3. the TD3 baselines ($BASELINES, default td3_grad td3_caps), seeds 1-3      4. seeds 4-5 of stage 1
 #   5. td3_pave's lambda3 at the values of $LAMBDA3_SWEEP (e.g. 0.1,1), seed 1, beside stage 1's td3 and td3_pave
 #      (a first look where the paper's lambda3 does not hold the curvature hinge: docs/walker2d.md)
+#   6. td3_pave at lambda3 $LAMBDA3_CONFIRM (the value stage 5 found, e.g. 1), seeds 2-3: is it so on every seed?
+# WORKERS (default 2): how many runs train at once (1 where a lane is all there is).
 # td3_pave.py's methods run through td3_pave_fast.py --compile (the same math and draws, tests/test_fast.py). Every
 # run saves its checkpoint and resume state every 5000 steps, so a killed run loses minutes: run this again and each
 # interrupted run continues from its resume state. Stages 1 and 2 share their seeds and go as one `run`, so that
@@ -19,7 +21,7 @@ shift 2
 py=${PYTHON:-python}
 run() {  # methods, then --seeds ...
   $py benchmarks/study.py run --study "$study" --envs "$env" --total-timesteps 200000 --fast --compile \
-    --checkpoint-interval 5000 --obs-noise 0.01 0.05 0.1 --critic-metrics --workers 2 --threads 1 --methods "$@"
+    --checkpoint-interval 5000 --obs-noise 0.01 0.05 0.1 --critic-metrics --workers "${WORKERS:-2}" --threads 1 --methods "$@"
 }
 early=()
 for s in "$@"; do
@@ -28,7 +30,8 @@ for s in "$@"; do
     2) early+=(sac sac_pave) ;;
     3 | 4) ;;
     5) [ -n "${LAMBDA3_SWEEP:-}" ] || { echo "benchmarks/study_stages.sh: stage 5 needs LAMBDA3_SWEEP=V1,V2,..." >&2 && exit 2; } ;;
-    *) echo "benchmarks/study_stages.sh: no stage $s (1, 2, 3, 4 or 5)" >&2 && exit 2 ;;
+    6) [ -n "${LAMBDA3_CONFIRM:-}" ] || { echo "benchmarks/study_stages.sh: stage 6 needs LAMBDA3_CONFIRM=V" >&2 && exit 2; } ;;
+    *) echo "benchmarks/study_stages.sh: no stage $s (1 to 6)" >&2 && exit 2 ;;
   esac
 done
 [ ${#early[@]} = 0 ] || run "${early[@]}" --seeds 1 2 3
@@ -37,6 +40,7 @@ for s in "$@"; do
     3) run td3 ${BASELINES:-td3_grad td3_caps} --seeds 1 2 3 ;;
     4) run td3 td3_pave --seeds 4 5 ;;
     5) run td3 td3_pave --seeds 1 --vary "lambda3=$LAMBDA3_SWEEP" ;;
+    6) run td3 td3_pave --seeds 2 3 --vary "lambda3=$LAMBDA3_CONFIRM" ;;
   esac
 done
 $py benchmarks/study.py report "$study"

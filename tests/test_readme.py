@@ -837,10 +837,11 @@ def test_walkers_lambda3_probe_is_the_committed_curves():
     with open(os.path.join(ROOT, "results", "walker2d_v5", "scalars_lambda3.csv")) as f:
         curv = {}
         for r in csv.DictReader(f):
-            curv.setdefault(r["method"], []).append(float(r["mean"]))
+            if r["seed"] == "1":  # stage 6's seeds 2-3 (λ3 1) are in the file too
+                curv.setdefault(r["method"], []).append(float(r["mean"]))
     held, weak = curv["td3_pave[lambda3=1]"], curv["td3_pave[lambda3=0.1]"]
     assert f"fell from {held[0]:.3g} to {held[1]:.1g} in the first 10000-step window" in flat
-    assert max(held[1:]) < 0.2 and "has stayed below 0.2" in flat
+    assert max(held[1:]) < 0.2 and "stayed below 0.2" in flat
     assert max(weak[1:]) > 2 and "at λ3 0.1 it went back above 2" in flat
 
 
