@@ -404,7 +404,7 @@ def check_tiny_study(root, methods, seeds=TINY_STUDY["seeds"]):
 
 # one seed of the base and one of a method: td3_grad's seed 1 takes its noise level from td3's seed 1, which the two
 # jobs, started at once (--workers 2), train side by side; the two jobs a second seed adds cost ~25 s of CPU
-LOCAL_STUDY = TINY_STUDY | {"seeds": (1,)}
+ONE_SEED = TINY_STUDY | {"seeds": (1,)}
 
 
 def test_local_study_runs_once_and_continues(tmp_path, monkeypatch, capsys):
@@ -413,8 +413,8 @@ def test_local_study_runs_once_and_continues(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(study, "on_terminal", lambda: True)  # on a terminal: the progress line, refreshed each poll
     monkeypatch.setattr(study, "PROGRESS_EVERY", 0.0)
     monkeypatch.setenv("COLUMNS", "400")  # a wide terminal: the line is not cut
-    assert study.run(study.Run(study=root, methods=methods, **LOCAL_STUDY)) == 0
-    check_tiny_study(root, methods, LOCAL_STUDY["seeds"])
+    assert study.run(study.Run(study=root, methods=methods, **ONE_SEED)) == 0
+    check_tiny_study(root, methods, ONE_SEED["seeds"])
     out = capsys.readouterr().out
     shown = [part.split("\x1b[K")[0] for part in out.split("\r")[1:]]
     standing = r"td3(_grad)?/seed1: (starting|evaluating|[\d,]+/200 steps, \d+ SPS( \(warm-up\))?, ETA[^|]+)"
@@ -438,7 +438,7 @@ def test_local_study_runs_once_and_continues(tmp_path, monkeypatch, capsys):
     lost = os.path.join(root, "records", "Pendulum-v1", "td3_grad", "seed1.json")
     mtime = os.path.getmtime(kept)
     os.remove(lost)
-    assert study.run(study.Run(study=root, methods=methods, **LOCAL_STUDY)) == 0
+    assert study.run(study.Run(study=root, methods=methods, **ONE_SEED)) == 0
     assert "\r" not in capsys.readouterr().out
     assert os.path.exists(lost) and os.path.getmtime(kept) == mtime
     with open(os.path.join(root, "work", "Pendulum-v1", "td3_grad", "seed1", "train.log")) as f:
@@ -476,7 +476,7 @@ def test_local_study_runs_once_and_continues(tmp_path, monkeypatch, capsys):
         reference_sigma = json.load(f)["sigma_base"]
     shutil.rmtree(os.path.join(root, "work", "Pendulum-v1", "td3", "seed1"))
     os.remove(lost)
-    assert study.run(study.Run(study=root, methods=methods, **LOCAL_STUDY)) == 0
+    assert study.run(study.Run(study=root, methods=methods, **ONE_SEED)) == 0
     with open(lost) as f:
         after = json.load(f)
     assert after["sigma_base"] == before["sigma_base"] == reference_sigma
@@ -502,9 +502,9 @@ def test_slurm_study_end_to_end(tmp_path):
         pytest.skip(reason)
     root = str(tmp_path / "slurm")
     methods = ("td3", "td3_caps")
-    args = study.Run(study=root, methods=methods, executor="slurm", timeout_min=10, **TINY_STUDY)
+    args = study.Run(study=root, methods=methods, executor="slurm", timeout_min=10, **ONE_SEED)
     assert study.run(args) == 0
-    check_tiny_study(root, methods)
+    check_tiny_study(root, methods, ONE_SEED["seeds"])
     logs = os.listdir(os.path.join(root, "jobs"))
     assert any("_" in name for name in logs)  # array job ids: <array>_<index>
 
