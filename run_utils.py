@@ -602,10 +602,10 @@ class Run:
         every = getattr(args, "train_frequency", 1)  # SAC's files update at the steps s with (s + 1) % every == 0
         first_update = -(-(args.learning_starts + 1) // every) * every - 1  # the first such s >= learning_starts
         if args.total_timesteps <= first_update:
-            why = (f"--learning-starts {args.learning_starts}" if every == 1 else f"its first update (step {first_update:,}"
-                   f" at --learning-starts {args.learning_starts} and --train-frequency {every})")
-            say(f"warning: --total-timesteps {args.total_timesteps} does not reach {why}: this run only collects "
-                "random steps and never updates the networks")
+            why = (f"<= --learning-starts {args.learning_starts}" if every == 1 else f"does not reach its first update "
+                   f"(step {first_update:,} at --learning-starts {args.learning_starts} and --train-frequency {every})")
+            say(f"warning: --total-timesteps {args.total_timesteps} {why}: this run only collects random steps and "
+                "never updates the networks")
         try:
             if self.dir is None:
                 self.dir = new_run_folder(args)
