@@ -86,7 +86,10 @@ def window_for(records):
     """Per env, the length-matched window W: the largest of WINDOWS that at least REACHED of the clean episodes of
     every method reach (None where no W is, or the records have no lengths). An episode shorter than W is not
     scored, so a policy that falls early cannot lower its sm@W; the window is common to the methods compared.
-    An env whose episodes all run one fixed length (Pendulum: 200 steps, never ended early) has none: sm is sm@W."""
+    A sweep's variants (td3_pave[lambda3=0.1]) are scored at the window of the methods they vary, not counted in it:
+    a value that makes the policy fall would otherwise shorten every method's window (their episodes below W are
+    counted short). An env whose episodes all run one fixed length (Pendulum: 200 steps, never ended early) has
+    none: sm is sm@W."""
     reached, uneven = {}, set()
     for r in records:
         clean = r["levels"].get("0.0", {})
@@ -95,10 +98,12 @@ def window_for(records):
             if any(clean.get("terminated", ())):
                 uneven.add(r["env_id"])
     uneven |= {env for env, methods in reached.items() if len({n for v in methods.values() for n in v}) > 1}
+    counted = {env: {m: v for m, v in methods.items() if not split_variant(m)[1]} or methods
+               for env, methods in reached.items()}  # fmt: skip
     return {
-        env: max((w for w in WINDOWS if all(np.mean(np.array(v) >= w) >= REACHED for v in methods.values())),
+        env: max((w for w in WINDOWS if all(np.mean(np.array(v) >= w) >= REACHED for v in counted[env].values())),
                  default=None)
-        for env, methods in reached.items() if env in uneven
+        for env in reached if env in uneven
     }  # fmt: skip
 
 

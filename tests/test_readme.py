@@ -843,6 +843,10 @@ def test_walkers_lambda3_probe_is_the_committed_curves():
     assert f"fell from {held[0]:.3g} to {held[1]:.1g} in the first 10000-step window" in flat
     assert max(held[1:]) < 0.2 and "stayed below 0.2" in flat
     assert max(weak[1:]) > 2 and "at λ3 0.1 it went back above 2" in flat
+    late = weak[9:]  # the windows ending at 100000 steps and after
+    assert len(weak) == 20 and f"stayed there ({min(late):.3g} to {max(late):.3g} from 100000 steps on)" in flat
+    final = cells[("200000", "λ3 0.1")]
+    assert f"falls within 200 steps in {10 - int(final[5].split('(')[1].rstrip(')'))} of 10 episodes (return {final[2]})" in flat
     # the README's line and the page's 'every seed': λ3 1's record against every td3 and td3_pave seed's, sm and sm@200
     records = study_report.load_records(os.path.join(ROOT, "results", "walker2d_v5"))
 

@@ -679,3 +679,17 @@ def test_each_table_says_the_budget_its_records_trained():
     assert study_report.budget_sentence("Pendulum-v1", [30_000, 100_000], paper_columns=True) == (
         "Trained 30,000 to 100,000 steps per run (not one budget: see the warning above). ⚠ The paper's columns are "
         "at its 100,000 steps: not the same budget as these rows.")
+
+
+def test_a_variant_that_falls_does_not_shorten_the_window_of_the_methods():
+    """The length-matched window W is the methods' (td3, td3_pave): a sweep's variant whose policy falls early
+    (Walker2d's td3_pave[lambda3=0.1] at 200000 steps, 9 of 10 episodes under 200 steps) is scored at that W, its short
+    episodes counted short, instead of pulling every method's W down to its own."""
+    def record(method, lengths):
+        return {"env_id": "Walker2d-v5", "method": method, "levels": {"0.0": {"lengths": lengths,
+                                                                             "terminated": [n < 1000 for n in lengths]}}}
+
+    methods = [record("td3", [465] * 8 + [150] * 2), record("td3_pave", [1000] * 10)]
+    assert study_report.window_for(methods) == {"Walker2d-v5": 200}
+    assert study_report.window_for(methods + [record("td3_pave[lambda3=0.1]", [189] * 9 + [1000])]) == {"Walker2d-v5": 200}
+    assert study_report.window_for([record("td3_pave[lambda3=0.1]", [189] * 9 + [1000])]) == {"Walker2d-v5": 100}  # alone
