@@ -754,9 +754,7 @@ def plot_field(results, args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    first_per_group = {}
-    for row in results:
-        first_per_group.setdefault(row["group"], row)
+    first_per_group = {label: rows[0] for label, rows in by_group(results).items()}
     first = results[0]
     ckpt, module, actor, qf1 = load_policy(first["path"], algorithm=args.algorithm, env_modules=args.env_module)
     env = make_eval_env(ckpt, module, first["path"])
@@ -845,9 +843,7 @@ def write_videos(results, args):
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame (classic control) without a screen
     folder = os.path.join(args.out_dir, "videos")
     os.makedirs(folder, exist_ok=True)
-    first = {}  # one checkpoint per group, the first one
-    for row in results:
-        first.setdefault(row["group"], row)
+    first = {label: rows[0] for label, rows in by_group(results).items()}  # one checkpoint per group, the first one
     rendered = {}
     for label, row in first.items():
         try:
