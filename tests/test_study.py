@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from scipy.stats import mannwhitneyu
 from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+import run_utils  # noqa: E402
 import study  # noqa: E402
 import study_report  # noqa: E402
 
@@ -644,19 +646,23 @@ def test_a_running_runs_standing_is_its_last_console_line(tmp_path):
     assert study.standing(job) == "starting"  # no train.log yet
     log = os.path.join(study.run_paths(str(tmp_path), "Pendulum-v1", "td3_pave[lambda3=20]", 3)[0], "train.log")
     os.makedirs(os.path.dirname(log))
+    def console(step, start_step, seconds):  # the line run_utils.Run.progress writes (the training's own code)
+        args = types.SimpleNamespace(total_timesteps=30_000, learning_starts=10_000)
+        run = types.SimpleNamespace(step=step, start_step=start_step, args=args)
+        run.sps = lambda: (step - start_step) / seconds
+        return run_utils.Run.progress(run, [-1210.4])
+
     with open(log, "w") as f:
-        f.write("$ python td3_pave.py --seed 3\nstep 4,000/30,000 | 180 SPS (warm-up) | ETA once training runs | "
-                "return -1210.4 (last 10 episodes)\n")
+        f.write(f"$ python td3_pave.py --seed 3\n{console(4_000, 0, 4_000 / 180)}\n")
     assert study.standing(job) == "4,000/30,000 steps, 180 SPS (warm-up), ETA once training runs"
     with open(log, "a") as f:
-        f.write("step 10,000: warm-up done, training starts\nstep 12,345/30,000 | 31 SPS | ETA 0:09:31 | return "
-                "-150.2 (last 10 episodes)\nsaved\n")
-    assert study.standing(job) == "12,345/30,000 steps, 31 SPS, ETA 0:09:31"
+        f.write(f"step 10,000: warm-up done, training starts\n{console(12_345, 10_000, 2_345 / 31)}\nsaved\n")
+    assert study.standing(job) == "12,345/30,000 steps, 31 SPS, ETA 0:09:29"
     key, other = "Pendulum-v1/td3_pave[lambda3=20]/seed3", {"env_id": "ns/Own-v0"}
     assert study.progress_line({key: None}, {key: job}, 2, 9) == (
-        "2/9 recorded | td3_pave[lambda3=20]/seed3: 12,345/30,000 steps, 31 SPS, ETA 0:09:31")  # one env: not named
+        "2/9 recorded | td3_pave[lambda3=20]/seed3: 12,345/30,000 steps, 31 SPS, ETA 0:09:29")  # one env: not named
     assert study.progress_line({key: None}, {key: job, "ns/Own-v0/td3/seed1": other}, 2, 9) == (
-        f"2/9 recorded | {key}: 12,345/30,000 steps, 31 SPS, ETA 0:09:31")
+        f"2/9 recorded | {key}: 12,345/30,000 steps, 31 SPS, ETA 0:09:29")
     with open(log, "a") as f:
         f.write("done; checkpoint saved to runs/x/td3_pave+lambda3=20.pt\n")
     assert study.standing(job) == "evaluating"
