@@ -170,6 +170,17 @@ def description(Args):
     return re.split(r"(?<=[\w)]\.) (?=[A-Z][a-z])", text)[0] if text else None  # not at "App. A"
 
 
+def check_autotune_lambda3(args, default_target, low, high):
+    """--curv-target and --autotune-lambda3 (td3_pave.py, td3_pave_fast.py, sac_pave.py): a target the hinge can have,
+    given only with the flag (else it would change nothing), and a start --lambda3 inside the clamp [low, high]."""
+    if not (np.isfinite(args.curv_target) and args.curv_target > 0):
+        raise UserError(f"--curv-target must be a finite number > 0 (the hinge is >= 0), got {args.curv_target}")
+    if args.curv_target != default_target and not args.autotune_lambda3:
+        raise UserError("--curv-target is the hinge that --autotune-lambda3 holds: give both, or neither")
+    if args.autotune_lambda3 and not low <= args.lambda3 <= high:
+        raise UserError(f"--autotune-lambda3 learns log(lambda3) in [{low:g}, {high:g}]: start it from a --lambda3 in "
+                        f"that range, got {args.lambda3:g}")
+
 def check_run_args(args):
     """The checks of the flags every algorithm file has."""
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*", args.exp_name) or args.exp_name.endswith(".resume"):

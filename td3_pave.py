@@ -114,13 +114,7 @@ def check_args(args: Args):
         raise UserError("--policy-frequency, --pave-every and every --hidden-sizes entry must be >= 1")
     if not (0 < args.tau <= 1 and 0 <= args.gamma <= 1 and args.learning_rate > 0):
         raise UserError("need 0 < --tau <= 1, 0 <= --gamma <= 1 and --learning-rate > 0")
-    if not (np.isfinite(args.curv_target) and args.curv_target > 0):
-        raise UserError(f"--curv-target must be a finite number > 0 (the hinge is >= 0), got {args.curv_target}")
-    if args.curv_target != Args.curv_target and not args.autotune_lambda3:  # else it would change nothing
-        raise UserError("--curv-target is the hinge that --autotune-lambda3 holds: give both, or neither")
-    if args.autotune_lambda3 and not LAMBDA3_MIN <= args.lambda3 <= LAMBDA3_MAX:
-        raise UserError(f"--autotune-lambda3 learns log(lambda3) in [{LAMBDA3_MIN:g}, {LAMBDA3_MAX:g}]: start it from "
-                        f"a --lambda3 in that range, got {args.lambda3:g}")
+    run_utils.check_autotune_lambda3(args, Args.curv_target, LAMBDA3_MIN, LAMBDA3_MAX)
 
 
 def make_env(env_id: str, seed: int):
